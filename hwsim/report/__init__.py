@@ -1,0 +1,1 @@
+"""Results as data: tables of rows, written to the terminal, JSON and CSV."""

@@ -1,0 +1,72 @@
+"""Small shared vocabulary: dataflows, operands, array shapes, tensor shapes."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from hwsim.errors import InputError
+
+Shape = tuple[int, ...]
+"""A tensor's shape for one sample (the batch is the network's, never part of a shape)."""
+
+
+class Dataflow(str, enum.Enum):
+    """Which operand stays in the PEs while the others stream past."""
+
+    WEIGHT_STATIONARY = "ws"
+    OUTPUT_STATIONARY = "os"
+    INPUT_STATIONARY = "is"
+    ROW_STATIONARY = "rs"
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "dataflow") -> "Dataflow":
+        try:
+            return cls(text.lower())
+        except ValueError:
+            known = ", ".join(d.value for d in cls)
+            raise InputError(f"unknown dataflow (known: {known})", field=field, value=text) from None
+
+
+class Operand(str, enum.Enum):
+    """The three GEMM operands, in SCALE-Sim's words."""
+
+    IFMAP = "ifmap"
+    FILTER = "filter"
+    OFMAP = "ofmap"
+
+
+_ARRAY_RE = re.compile(r"^\s*(-?\d+)\s*[xX]\s*(-?\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class ArrayShape:
+    """Rows x columns of a PE array."""
+
+    rows: int
+    cols: int
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "cols"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InputError("must be a whole number >= 1", field=name, value=value)
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "array") -> "ArrayShape":
+        """Parse ``"64x64"`` (rows x columns)."""
+        match = _ARRAY_RE.match(text)
+        if not match:
+            raise InputError("expected ROWSxCOLS, e.g. 64x64", field=field, value=text)
+        rows, cols = int(match.group(1)), int(match.group(2))
+        if rows < 1 or cols < 1:
+            raise InputError("rows and columns must both be >= 1", field=field, value=text)
+        return cls(rows, cols)
+
+    @property
+    def pes(self) -> int:
+        return self.rows * self.cols
+
+    def __str__(self) -> str:
+        return f"{self.rows}x{self.cols}"

@@ -1,0 +1,119 @@
+"""The hwsim command: outputs, files, and one line with exit code 2 for every bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hwsim.cli import main
+from hwsim.workload.zoo import ZOO
+
+from tests.conftest import REPO
+
+RESNET50 = str(REPO / "workloads" / "resnet50.json")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_workloads_lists_every_network_with_macs_and_params(capsys, tmp_path):
+    code, out, err = run(capsys, "workloads", "--json", str(tmp_path / "w.json"), "--csv", str(tmp_path / "w.csv"))
+    assert code == 0 and err == ""
+    for name in ZOO:
+        assert name in out
+    assert "4,089,184,256" in out and "25,557,032" in out  # ResNet-50 MACs and params
+    rows = json.loads((tmp_path / "w.json").read_text())
+    assert {r["Network"] for r in rows} == set(ZOO)
+    assert list(csv.DictReader(open(tmp_path / "w.csv")))[0].keys() >= {"Network", "MACs", "Params"}
+
+
+def test_info_prints_layer_table_and_writes_same_numbers(capsys, tmp_path):
+    code, out, err = run(capsys, "info", RESNET50, "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[2].split() == ["Layer", "Kind", "Input", "shape", "Output", "shape", "M", "N", "K", "Repeat", "MACs",
+                                "Params"]
+    assert lines[4].split() == ["conv1", "conv2d", "3x224x224", "64x112x112", "12,544", "64", "147", "1",
+                                "118,013,952", "9,536"]
+    assert lines[-1].split() == ["total", "4,089,184,256", "25,557,032"]
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["total"]["MACs"] == 4089184256 and doc["network"]["Params"] == 25557032
+    rows = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert rows[0]["M"] == "12544" and rows[-1]["Layer"] == "total" and rows[-1]["MACs"] == "4089184256"
+    assert sum(int(r["MACs"]) for r in rows[:-1]) == 4089184256
+
+
+def test_info_accepts_a_bundled_name_and_quiet_prints_nothing(capsys):
+    code, out, err = run(capsys, "info", "mobilenet_v1", "--quiet")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_convert_csv_to_json_and_back(capsys, tmp_path):
+    src = str(REPO / "tests" / "data" / "scalesim" / "mobilenet.csv")
+    code, out, _ = run(capsys, "convert", src, "-o", str(tmp_path / "m.json"))
+    assert code == 0 and out == f"wrote {tmp_path / 'm.json'}: 27 layers, 565,519,488 MACs, 3,185,088 params\n"
+    code, out, _ = run(capsys, "convert", str(tmp_path / "m.json"), "-o", str(tmp_path / "m.csv"))
+    assert code == 0 and out == f"wrote {tmp_path / 'm.csv'}: 27 SCALE-Sim conv rows\n"
+    code, out, _ = run(capsys, "convert", RESNET50, "-o", str(tmp_path / "r.csv"), "--format", "gemm")
+    assert code == 0
+    assert out == (f"wrote {tmp_path / 'r.csv'}: 54 SCALE-Sim gemm rows; left out 18 memory-only layers "
+                          "SCALE-Sim cannot express (maxpool, layer1.0.add, layer1.1.add, layer1.2.add, layer2.0.add, "
+                          "...)\n")
+
+
+def test_run_parses_its_arguments_then_says_not_yet(capsys):
+    code, out, err = run(capsys, "run", RESNET50, "--array", "64x64", "--dataflow", "ws", "--json", "o.json",
+                         "--csv", "o.csv")
+    assert code == 1 and out == ""
+    assert err.startswith("hwsim: run: not yet: the systolic-array cycle model has not landed")
+
+
+BAD_INPUT = [
+    (["run", RESNET50, "--array", "0x64"], "hwsim: error: field '--array' = '0x64': rows and columns must both be >= 1"),
+    (["run", RESNET50, "--array", "64"], "hwsim: error: field '--array' = '64': expected ROWSxCOLS, e.g. 64x64"),
+    (["run", RESNET50, "--array", "64x64", "--dataflow", "xs"],
+     "hwsim: error: field '--dataflow' = 'xs': unknown dataflow (known: ws, os, is, rs)"),
+    (["run", RESNET50], "hwsim run: error: the following arguments are required: --array (see 'hwsim run --help')"),
+    (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "
+     ".csv, an .onnx model or a bundled network (" + ", ".join(sorted(ZOO)) + ")"),
+    (["frobnicate"], "hwsim: error: argument command: invalid choice: 'frobnicate' (choose from 'workloads', 'info', "
+     "'convert', 'run') (see 'hwsim --help')"),
+    (["convert", RESNET50, "-o", "out.txt"], "hwsim: error: field '--output' = 'out.txt': expected a .json or .csv "
+     "file to write"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_INPUT, ids=[m for _, m in BAD_INPUT])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == message + "\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "malformed JSON at line 1 column 2: Expecting property name enclosed in double quotes"),
+    ('{"format": "hwsim-workload", "version": 1, "name": "x", "source": "s", "batch": 1, "datatype_bits": 8, '
+     '"inputs": {"x": [3, 8, 8]}, "layers": [{"name": "l", "kind": "lstm", "inputs": ["x"]}]}',
+     "layer 'l': field 'kind' = 'lstm': unknown layer kind (known: conv2d, conv_transpose2d, gemm, fc, matmul, pool, "
+     "eltwise, concat, upsample, embedding, parameter, reshape, slice)"),
+])
+def test_the_real_command_prints_no_traceback(tmp_path, content, message):
+    """As a user runs it: a separate process, its stderr and exit status."""
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    proc = subprocess.run([sys.executable, "-m", "hwsim", "run", str(path), "--array", "64x64"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == f"hwsim: error: {path}: {message}\n"
