@@ -130,8 +130,8 @@ class Layer:
     def spec(self) -> dict[str, object]:
         """The fields that differ from their defaults, as plain JSON values (``kind`` first)."""
         out: dict[str, object] = {"name": self.name, "kind": self.kind, "inputs": list(self.inputs)}
-        own = type(self).__annotations__
-        for f in sorted(fields(self), key=lambda f: f.name not in own):
+        shared = {f.name for f in fields(WeightLayer)}
+        for f in sorted(fields(self), key=lambda f: f.name in shared):
             if f.name in ("name", "inputs"):
                 continue
             value = getattr(self, f.name)
@@ -175,15 +175,12 @@ class WeightLayer(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv2d(WeightLayer):
-    """2-D convolution. Depthwise is ``groups == in_channels``."""
-
-    kind: ClassVar[str] = "conv2d"
+class _Convolution(WeightLayer):
+    """What a convolution and a transposed convolution share."""
 
     out_channels: int
     kernel: tuple[int, int]
     stride: tuple[int, int] = (1, 1)
-    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     dilation: tuple[int, int] = (1, 1)
     groups: int = 1
 
@@ -193,7 +190,6 @@ class Conv2d(WeightLayer):
         set_(self, "out_channels", _check_int(self.name, "out_channels", self.out_channels, 1))
         set_(self, "kernel", _pair(self.name, "kernel", self.kernel, 1))
         set_(self, "stride", _pair(self.name, "stride", self.stride, 1))
-        set_(self, "padding", _padding4(self.name, self.padding))
         set_(self, "dilation", _pair(self.name, "dilation", self.dilation, 1))
         set_(self, "groups", _check_int(self.name, "groups", self.groups, 1))
         if self.out_channels % self.groups:
@@ -202,10 +198,32 @@ class Conv2d(WeightLayer):
                 value=self.out_channels,
             )
 
-    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+    def _input(self, input_shapes: Sequence[Shape]) -> tuple[int, int, int]:
         c, h, w = _feature_map(self, input_shapes[0])
         if c % self.groups:
             raise _shape_error(self, f"input channels {c} are not a multiple of groups", self.groups, "groups")
+        return c, h, w
+
+    def params(self, input_shapes: Sequence[Shape]) -> int:
+        c = input_shapes[0][0]
+        kh, kw = self.kernel
+        return kh * kw * (c // self.groups) * self.out_channels + self._extra_params(self.out_channels)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2d(_Convolution):
+    """2-D convolution. Depthwise is ``groups == in_channels``."""
+
+    kind: ClassVar[str] = "conv2d"
+
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "padding", _padding4(self.name, self.padding))
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        _, h, w = self._input(input_shapes)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         top, bottom, left, right = self.padding
         ho = _window_out(h, kh, sh, top + bottom, dh)
@@ -216,46 +234,23 @@ class Conv2d(WeightLayer):
             )
         return (self.out_channels, ho, wo)
 
-    def params(self, input_shapes: Sequence[Shape]) -> int:
-        c = input_shapes[0][0]
-        kh, kw = self.kernel
-        return kh * kw * (c // self.groups) * self.out_channels + self._extra_params(self.out_channels)
-
 
 @dataclass(frozen=True, kw_only=True)
-class ConvTranspose2d(WeightLayer):
+class ConvTranspose2d(_Convolution):
     """2-D transposed convolution (U-Net's up-convolution), PyTorch's size convention."""
 
     kind: ClassVar[str] = "conv_transpose2d"
 
-    out_channels: int
-    kernel: tuple[int, int]
-    stride: tuple[int, int] = (1, 1)
     padding: tuple[int, int] = (0, 0)
     output_padding: tuple[int, int] = (0, 0)
-    dilation: tuple[int, int] = (1, 1)
-    groups: int = 1
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        set_ = object.__setattr__
-        set_(self, "out_channels", _check_int(self.name, "out_channels", self.out_channels, 1))
-        set_(self, "kernel", _pair(self.name, "kernel", self.kernel, 1))
-        set_(self, "stride", _pair(self.name, "stride", self.stride, 1))
-        set_(self, "padding", _pair(self.name, "padding", self.padding, 0))
-        set_(self, "output_padding", _pair(self.name, "output_padding", self.output_padding, 0))
-        set_(self, "dilation", _pair(self.name, "dilation", self.dilation, 1))
-        set_(self, "groups", _check_int(self.name, "groups", self.groups, 1))
-        if self.out_channels % self.groups:
-            raise InputError(
-                f"must be a multiple of groups ({self.groups})", layer=self.name, field="out_channels",
-                value=self.out_channels,
-            )
+        object.__setattr__(self, "padding", _pair(self.name, "padding", self.padding, 0))
+        object.__setattr__(self, "output_padding", _pair(self.name, "output_padding", self.output_padding, 0))
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
-        c, h, w = _feature_map(self, input_shapes[0])
-        if c % self.groups:
-            raise _shape_error(self, f"input channels {c} are not a multiple of groups", self.groups, "groups")
+        _, h, w = self._input(input_shapes)
         dims = []
         for size, k, s, p, op, d in zip((h, w), self.kernel, self.stride, self.padding, self.output_padding, self.dilation):
             dims.append((size - 1) * s - 2 * p + d * (k - 1) + op + 1)
@@ -263,23 +258,23 @@ class ConvTranspose2d(WeightLayer):
             raise _shape_error(self, f"padding leaves no output from the {h}x{w} input", list(self.padding), "padding")
         return (self.out_channels, dims[0], dims[1])
 
-    def params(self, input_shapes: Sequence[Shape]) -> int:
-        c = input_shapes[0][0]
-        kh, kw = self.kernel
-        return c * (self.out_channels // self.groups) * kh * kw + self._extra_params(self.out_channels)
-
 
 @dataclass(frozen=True, kw_only=True)
-class Gemm(WeightLayer):
-    """A linear layer on the last dimension; every leading position is a row (transformers)."""
-
-    kind: ClassVar[str] = "gemm"
+class _Linear(WeightLayer):
+    """What the two linear layers share."""
 
     out_features: int
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "out_features", _check_int(self.name, "out_features", self.out_features, 1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gemm(_Linear):
+    """A linear layer on the last dimension; every leading position is a row (transformers)."""
+
+    kind: ClassVar[str] = "gemm"
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return tuple(input_shapes[0][:-1]) + (self.out_features,)
@@ -289,16 +284,10 @@ class Gemm(WeightLayer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FullyConnected(WeightLayer):
+class FullyConnected(_Linear):
     """A linear layer on the whole flattened input (classifier heads)."""
 
     kind: ClassVar[str] = "fc"
-
-    out_features: int
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "out_features", _check_int(self.name, "out_features", self.out_features, 1))
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return (self.out_features,)
