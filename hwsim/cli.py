@@ -1,7 +1,7 @@
 """The ``hwsim`` command: argument parsing, printing and exit codes only.
 
-Exit codes: 0 success, 1 a feature that has not landed yet, 2 bad input (one line on
-stderr naming the file, layer, field and value; never a traceback).
+Exit codes: 0 success, 2 bad input (one line on stderr naming the file, layer, field and
+value; never a traceback).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hwsim import __version__
 from hwsim.errors import InputError
 from hwsim.types import ArrayShape, Dataflow
 
-EXIT_OK, EXIT_NOT_YET, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,9 +52,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a workload on a systolic array")
     p.add_argument("workload", help="workload .json, SCALE-Sim topology .csv, .onnx model, or a bundled name")
-    p.add_argument("--array", required=True, metavar="RxC", help="PE array rows x columns, e.g. 64x64")
-    p.add_argument("--dataflow", default="ws", metavar="DF",
-                   help=f"one of {', '.join(d.value for d in Dataflow)} (default: ws)")
+    p.add_argument("--array", metavar="RxC", help="PE array rows x columns, e.g. 64x64 (required unless a --config "
+                   "or --arch file gives it)")
+    p.add_argument("--dataflow", metavar="DF", help="ws, os or is (default: the file's, else ws)")
+    p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
+    p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
+    p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
+    p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock for latency (default 1000)")
+    p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's cycle and utilisation conventions")
+    p.add_argument("--pack-groups", action="store_true",
+                   help="run several groups of grouped/depthwise layers per fold (block-diagonal packing)")
+    p.add_argument("--plot", metavar="PNG", help="also draw the network's roofline")
     outputs(p)
     return parser
 
@@ -128,14 +136,56 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hwsim.io.load import load_workload
+    from dataclasses import replace
 
-    ArrayShape.parse(args.array, field="--array")
-    Dataflow.parse(args.dataflow, field="--dataflow")
-    load_workload(args.workload)
-    print("hwsim: run: not yet: the systolic-array cycle model has not landed (it is the next issue); "
-          "'hwsim info' shows the workload's layers, GEMM dimensions and MACs", file=sys.stderr)
-    return EXIT_NOT_YET
+    from hwsim.arch.systolic import SystolicArray
+    from hwsim.io.arch_config import read_arch_json, read_scalesim_cfg
+    from hwsim.io.load import load_workload
+    from hwsim.report.systolic import COLUMNS, TABLE_COLUMNS
+    from hwsim.report.table import format_table, write_csv, write_json
+    from hwsim.sim.engine import simulate
+
+    if args.config and args.arch:
+        raise InputError("give one of --config and --arch", field="--arch", value=args.arch)
+    changes: dict[str, object] = {}
+    if args.array is not None:
+        shape = ArrayShape.parse(args.array, field="--array")
+        changes.update(rows=shape.rows, cols=shape.cols)
+    if args.dataflow is not None:
+        changes["dataflow"] = Dataflow.parse(args.dataflow, field="--dataflow")
+    if args.bandwidth is not None:
+        changes["dram_bandwidth_bytes_per_cycle"] = args.bandwidth
+    if args.clock_mhz is not None:
+        changes["clock_mhz"] = args.clock_mhz
+    if args.config or args.arch:
+        arch = read_scalesim_cfg(args.config) if args.config else read_arch_json(args.arch)
+        arch = replace(arch, **changes)
+    elif args.array is None:
+        raise InputError("is required unless --config or --arch gives the array", field="--array")
+    else:
+        arch = SystolicArray(**changes)
+    network = load_workload(args.workload)
+    report = simulate(network, arch, compat=args.compat, pack=args.pack_groups)
+    rows = report.rows()
+    if args.json:
+        write_json(args.json, report.to_dict())
+    if args.csv:
+        write_csv(args.csv, rows, COLUMNS)
+    if args.plot:
+        from hwsim.report.plots import roofline
+
+        roofline(report, args.plot)
+    if not args.quiet:
+        total = report.total
+        mode = f"{args.compat} compatibility" if args.compat else "native"
+        print(f"{network.name} on a {arch.rows}x{arch.cols} {arch.dataflow.value} array ({mode}); "
+              f"SRAM ifmap/filter/ofmap {arch.ifmap_sram_kib:g}/{arch.filter_sram_kib:g}/{arch.ofmap_sram_kib:g} KiB, "
+              f"DRAM {arch.dram_bandwidth_bytes_per_cycle:g} B/cycle, {arch.clock_mhz:g} MHz")
+        print(format_table(rows, TABLE_COLUMNS))
+        print(f"{total.total_cycles:,} cycles ({total.stall_cycles:,} stalled), "
+              f"{report.latency_us():,.1f} us at {arch.clock_mhz:g} MHz, "
+              f"{100 * total.utilization:.2f} % PE utilisation, {total.dram_bytes:,} DRAM bytes")
+    return EXIT_OK
 
 
 _COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run}

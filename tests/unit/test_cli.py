@@ -68,11 +68,30 @@ def test_convert_csv_to_json_and_back(capsys, tmp_path):
                           "...)\n")
 
 
-def test_run_parses_its_arguments_then_says_not_yet(capsys):
-    code, out, err = run(capsys, "run", RESNET50, "--array", "64x64", "--dataflow", "ws", "--json", "o.json",
-                         "--csv", "o.csv")
-    assert code == 1 and out == ""
-    assert err.startswith("hwsim: run: not yet: the systolic-array cycle model has not landed")
+def test_run_prints_the_table_and_writes_the_same_numbers(capsys, tmp_path):
+    code, out, err = run(capsys, "run", RESNET50, "--array", "64x64", "--dataflow", "ws", "--json",
+                         str(tmp_path / "o.json"), "--csv", str(tmp_path / "o.csv"), "--plot", str(tmp_path / "r.png"))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("resnet50 on a 64x64 ws array (native); SRAM ifmap/filter/ofmap 64/64/64 KiB")
+    doc = json.loads((tmp_path / "o.json").read_text())
+    rows = list(csv.DictReader(open(tmp_path / "o.csv")))
+    assert rows[-1]["Layer"] == "total" and int(rows[-1]["Total Cycles"]) == doc["total"]["Total Cycles"]
+    assert sum(int(r["Total Cycles"]) for r in rows[:-1]) == doc["total"]["Total Cycles"]
+    assert doc["total"]["MACs"] == 4089184256 and doc["arch"]["rows"] == 64
+    assert lines[-1].startswith(f"{doc['total']['Total Cycles']:,} cycles")
+    assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_with_a_scalesim_config_in_compat_mode(capsys, tmp_path):
+    cfg = str(REPO / "tests" / "data" / "scalesim" / "scale.cfg")
+    topo = str(REPO / "tests" / "data" / "scalesim" / "resnet50.csv")
+    code, out, _ = run(capsys, "run", topo, "--config", cfg, "--compat", "scalesim", "--json", str(tmp_path / "o.json"))
+    assert code == 0 and "32x32 ws array (scalesim compatibility)" in out.splitlines()[0]
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert doc["compat"] == "scalesim" and doc["total"]["Stall Cycles"] == 0
+    code, out, _ = run(capsys, "run", topo, "--config", cfg, "--array", "8x16", "--dataflow", "os", "--quiet")
+    assert (code, out) == (0, "")
 
 
 BAD_INPUT = [
@@ -80,7 +99,14 @@ BAD_INPUT = [
     (["run", RESNET50, "--array", "64"], "hwsim: error: field '--array' = '64': expected ROWSxCOLS, e.g. 64x64"),
     (["run", RESNET50, "--array", "64x64", "--dataflow", "xs"],
      "hwsim: error: field '--dataflow' = 'xs': unknown dataflow (known: ws, os, is, rs)"),
-    (["run", RESNET50], "hwsim run: error: the following arguments are required: --array (see 'hwsim run --help')"),
+    (["run", RESNET50], "hwsim: error: field '--array': is required unless --config or --arch gives the array"),
+    (["run", RESNET50, "--array", "8x8", "--bandwidth", "0"],
+     "hwsim: error: field 'dram_bandwidth_bytes_per_cycle' = 0.0: must be a number > 0"),
+    (["run", RESNET50, "--array", "8x8", "--dataflow", "rs"],
+     "hwsim: error: field 'dataflow' = 'rs': the systolic-array model runs ws, os and is (row stationary belongs to "
+     "the Eyeriss-like template)"),
+    (["run", RESNET50, "--array", "64x64", "--compat", "maestro"],
+     "hwsim: error: field 'compat' = 'maestro': unknown compatibility mode (known: scalesim)"),
     (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "
      ".csv, an .onnx model or a bundled network (" + ", ".join(sorted(ZOO)) + ")"),
     (["frobnicate"], "hwsim: error: argument command: invalid choice: 'frobnicate' (choose from 'workloads', 'info', "

@@ -1,0 +1,74 @@
+"""A systolic array with its three double-buffered SRAMs and its DRAM interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwsim.errors import InputError
+from hwsim.types import ArrayShape, Dataflow
+
+SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
+
+
+@dataclass(frozen=True)
+class SystolicArray:
+    """A ``rows x cols`` PE array fed by an ifmap, a filter and an ofmap SRAM.
+
+    Parameters
+    ----------
+    rows, cols
+        PE array size.
+    dataflow
+        Which operand stays in the PEs: weight (``ws``), output (``os``) or input (``is``) stationary.
+    ifmap_bits, filter_bits, ofmap_bits
+        Element widths in SRAM and DRAM. Outputs are written at ``ofmap_bits`` (requantised, as an int8
+        inference accelerator does); the PEs accumulate at 32 bits.
+    ifmap_sram_kib, filter_sram_kib, ofmap_sram_kib
+        SRAM capacities in KiB (1024 bytes), each double-buffered: half is filled while the other half is
+        read. SCALE-Sim's ``IfmapSramSzkB`` etc. mean the same.
+    dram_bandwidth_bytes_per_cycle
+        Bytes per array clock the DRAM interface moves, reads and writes together.
+    clock_mhz
+        Array clock, for latency.
+
+    The defaults are SCALE-Sim's stock configuration (64 KiB SRAMs, 10 words per cycle, 8-bit words).
+    """
+
+    rows: int
+    cols: int
+    dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
+    ifmap_bits: int = 8
+    filter_bits: int = 8
+    ofmap_bits: int = 8
+    ifmap_sram_kib: float = 64.0
+    filter_sram_kib: float = 64.0
+    ofmap_sram_kib: float = 64.0
+    dram_bandwidth_bytes_per_cycle: float = 10.0
+    clock_mhz: float = 1000.0
+
+    def __post_init__(self) -> None:
+        ArrayShape(self.rows, self.cols)  # the same check and message as --array
+        if not isinstance(self.dataflow, Dataflow):
+            object.__setattr__(self, "dataflow", Dataflow.parse(str(self.dataflow)))
+        if self.dataflow not in SYSTOLIC_DATAFLOWS:
+            raise InputError(
+                "the systolic-array model runs ws, os and is (row stationary belongs to the Eyeriss-like template)",
+                field="dataflow", value=self.dataflow.value,
+            )
+        for name in ("ifmap_bits", "filter_bits", "ofmap_bits"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 64:
+                raise InputError("must be a whole number of bits from 1 to 64", field=name, value=value)
+        for name in ("ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib", "dram_bandwidth_bytes_per_cycle",
+                     "clock_mhz"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InputError("must be a number > 0", field=name, value=value)
+
+    @property
+    def pes(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def shape(self) -> ArrayShape:
+        return ArrayShape(self.rows, self.cols)

@@ -1,0 +1,100 @@
+"""Hardware descriptions from files: SCALE-Sim ``.cfg`` files and hwsim's own JSON."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from hwsim.arch.systolic import SystolicArray
+from hwsim.errors import InputError
+from hwsim.io.workload_json import read_json
+
+FORMAT = "hwsim-systolic-array"
+VERSION = 1
+
+# SCALE-Sim [architecture_presets] keys -> SystolicArray fields. Its SRAM sizes are in KiB and its
+# Bandwidth in words per cycle; hwsim's words are the operand widths (8 bits by default).
+_SCALESIM_KEYS = {
+    "ArrayHeight": "rows",
+    "ArrayWidth": "cols",
+    "IfmapSramSzkB": "ifmap_sram_kib",
+    "FilterSramSzkB": "filter_sram_kib",
+    "OfmapSramSzkB": "ofmap_sram_kib",
+    "Bandwidth": "dram_bandwidth_bytes_per_cycle",
+    "Dataflow": "dataflow",
+}
+
+
+def read_scalesim_cfg(path: str | Path) -> SystolicArray:
+    """A SCALE-Sim configuration file's ``[architecture_presets]`` as a :class:`SystolicArray`."""
+    file = str(path)
+    parser = configparser.ConfigParser()
+    parser.optionxform = str  # SCALE-Sim's keys are CamelCase
+    try:
+        with open(path) as handle:
+            parser.read_file(handle)
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", file=file) from None
+    except configparser.Error as err:
+        raise InputError(f"malformed configuration: {str(err).splitlines()[0]}", file=file) from None
+    if not parser.has_section("architecture_presets"):
+        raise InputError("no [architecture_presets] section: not a SCALE-Sim configuration", file=file)
+    section = parser["architecture_presets"]
+    values: dict[str, Any] = {}
+    for key, name in _SCALESIM_KEYS.items():
+        if key not in section:
+            raise InputError("is required in [architecture_presets]", file=file, field=key)
+        text = section[key].strip()
+        if name == "dataflow":
+            values[name] = text
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            raise InputError("expected a number", file=file, field=key, value=text) from None
+        values[name] = int(number) if name in ("rows", "cols") and number.is_integer() else number
+    try:
+        return SystolicArray(**values)
+    except InputError as err:
+        raise InputError(err.problem, file=file, field=_scalesim_key(err.field), value=err.value) from None
+
+
+def _scalesim_key(field: str | None) -> str | None:
+    for key, name in _SCALESIM_KEYS.items():
+        if name == field:
+            return key
+    return field
+
+
+def read_arch_json(path: str | Path) -> SystolicArray:
+    """An hwsim architecture file: ``{"format": "hwsim-systolic-array", "version": 1, ...fields}``."""
+    file = str(path)
+    doc = read_json(path)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise InputError(f"expected a JSON object with format {FORMAT!r}", file=file, field="format",
+                         value=doc.get("format") if isinstance(doc, dict) else type(doc).__name__)
+    if doc.get("version") != VERSION:
+        raise InputError(f"unsupported version; this hwsim reads version {VERSION}", file=file, field="version",
+                         value=doc.get("version"))
+    known = {f.name for f in fields(SystolicArray)}
+    values = {k: v for k, v in doc.items() if k not in ("format", "version")}
+    for key in values:
+        if key not in known:
+            raise InputError(f"is not a known field (known: {', '.join(sorted(known))})", file=file, field=key)
+    for key in ("rows", "cols"):
+        if key not in values:
+            raise InputError("is required", file=file, field=key)
+    try:
+        return SystolicArray(**values)
+    except InputError as err:
+        raise err.located(file=file) from None
+
+
+def arch_to_dict(arch: SystolicArray) -> dict[str, Any]:
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    for f in fields(arch):
+        value = getattr(arch, f.name)
+        doc[f.name] = value.value if f.name == "dataflow" else value
+    return doc
