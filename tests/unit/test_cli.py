@@ -143,3 +143,16 @@ def test_the_real_command_prints_no_traceback(tmp_path, content, message):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == f"hwsim: error: {path}: {message}\n"
+
+
+def test_a_layer_that_cannot_fit_writes_nothing(capsys, tmp_path):
+    arch = tmp_path / "tiny.json"
+    arch.write_text(json.dumps({"format": "hwsim-systolic-array", "version": 1, "rows": 64, "cols": 64,
+                                "filter_sram_kib": 2}))
+    out_json, out_csv, plot = tmp_path / "o.json", tmp_path / "o.csv", tmp_path / "r.png"
+    code, out, err = run(capsys, "run", RESNET50, "--arch", str(arch), "--json", str(out_json), "--csv", str(out_csv),
+                         "--plot", str(plot))
+    assert code == 2 and out == ""
+    assert err == ("hwsim: error: layer 'conv1': field 'filter_sram_kib' = 2: one fold's filter tile (4096 bytes) "
+                   "does not fit half of the 2 KiB filter SRAM (it is double-buffered)\n")
+    assert not out_json.exists() and not out_csv.exists() and not plot.exists()
