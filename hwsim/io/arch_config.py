@@ -9,7 +9,7 @@ from typing import Any
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
-from hwsim.io.workload_json import read_json
+from hwsim.io.jsonfile import read_json
 
 FORMAT = "hwsim-systolic-array"
 VERSION = 1

@@ -16,9 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from hwsim.errors import InputError
+from hwsim.io.jsonfile import read_json
 from hwsim.workload.layers import LAYER_KINDS
 from hwsim.workload.network import Network
 
@@ -34,7 +33,9 @@ def schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def _validators() -> tuple[jsonschema.Draft202012Validator, dict[str, jsonschema.Draft202012Validator]]:
+def _validators() -> tuple[Any, dict[str, Any]]:
+    import jsonschema  # only where a document is validated: the CLI starts faster without it
+
     full = schema()
     # The top level is checked with layers as bare objects: each layer is then checked against
     # its own kind, which gives a precise message where the schema's oneOf would give a vague one.
@@ -45,18 +46,6 @@ def _validators() -> tuple[jsonschema.Draft202012Validator, dict[str, jsonschema
         for kind in LAYER_KINDS
     }
     return jsonschema.Draft202012Validator(top), by_kind
-
-
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file, turning every way that can fail into one :class:`InputError`."""
-    try:
-        text = Path(path).read_text()
-    except OSError as err:
-        raise InputError(f"cannot read: {err.strerror}", file=str(path)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}", file=str(path)) from None
 
 
 def load_network(path: str | Path) -> Network:
@@ -98,8 +87,10 @@ def _network_from_dict(doc: Any) -> Network:
     )
 
 
-def _raise_first(validator: jsonschema.Draft202012Validator, instance: Any, *, layer: str | None) -> None:
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+def _raise_first(validator: Any, instance: Any, *, layer: str | None) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(instance))
     if error is None:
         return
     path = list(error.absolute_path)
