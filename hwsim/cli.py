@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from hwsim import __version__
 from hwsim.errors import InputError
 from hwsim.types import ArrayShape, Dataflow
+
+if TYPE_CHECKING:
+    from hwsim.arch.systolic import SystolicArray
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -50,19 +53,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="SCALE-Sim CSV format when writing .csv (default: conv)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
+    def hardware(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--array", metavar="RxC", help="PE array rows x columns, e.g. 64x64 (required unless a "
+                       "--config or --arch file gives it)")
+        p.add_argument("--dataflow", metavar="DF", help="ws, os or is (default: the file's, else ws)")
+        p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
+        p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
+        p.add_argument("--precision", metavar="P", help="MAC operands: int8 (default), int16, int32, fp16, bf16, fp32")
+        p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
+        p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock (default 1000)")
+        p.add_argument("--tech", default="45nm", metavar="TECH",
+                       help="technology: a bundled node (45nm default, 32nm ... 7nm) or an hwsim-tech .json table")
+
     p = sub.add_parser("run", help="simulate a workload on a systolic array")
     p.add_argument("workload", help="workload .json, SCALE-Sim topology .csv, .onnx model, or a bundled name")
-    p.add_argument("--array", metavar="RxC", help="PE array rows x columns, e.g. 64x64 (required unless a --config "
-                   "or --arch file gives it)")
-    p.add_argument("--dataflow", metavar="DF", help="ws, os or is (default: the file's, else ws)")
-    p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
-    p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
-    p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
-    p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock for latency (default 1000)")
+    hardware(p)
     p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's cycle and utilisation conventions")
     p.add_argument("--pack-groups", action="store_true",
                    help="run several groups of grouped/depthwise layers per fold (block-diagonal packing)")
     p.add_argument("--plot", metavar="PNG", help="also draw the network's roofline")
+    outputs(p)
+
+    p = sub.add_parser("area", help="area breakdown of a systolic array, without a workload")
+    hardware(p)
     outputs(p)
     return parser
 
@@ -135,15 +148,12 @@ def _convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
+def _arch(args: argparse.Namespace) -> SystolicArray:
+    """The systolic array the arguments describe: a --config or --arch file, then the flags on top."""
     from dataclasses import replace
 
     from hwsim.arch.systolic import SystolicArray
     from hwsim.io.arch_config import read_arch_json, read_scalesim_cfg
-    from hwsim.io.load import load_workload
-    from hwsim.report.systolic import COLUMNS, TABLE_COLUMNS
-    from hwsim.report.table import format_table, write_csv, write_json
-    from hwsim.sim.engine import simulate
 
     if args.config and args.arch:
         raise InputError("give one of --config and --arch", field="--arch", value=args.arch)
@@ -153,19 +163,37 @@ def _run(args: argparse.Namespace) -> int:
         changes.update(rows=shape.rows, cols=shape.cols)
     if args.dataflow is not None:
         changes["dataflow"] = Dataflow.parse(args.dataflow, field="--dataflow")
+    if args.precision is not None:
+        changes.update(precision=args.precision, ifmap_bits=None, filter_bits=None, ofmap_bits=None)
     if args.bandwidth is not None:
         changes["dram_bandwidth_bytes_per_cycle"] = args.bandwidth
     if args.clock_mhz is not None:
         changes["clock_mhz"] = args.clock_mhz
     if args.config or args.arch:
         arch = read_scalesim_cfg(args.config) if args.config else read_arch_json(args.arch)
-        arch = replace(arch, **changes)
-    elif args.array is None:
+        return replace(arch, **changes)
+    if args.array is None:
         raise InputError("is required unless --config or --arch gives the array", field="--array")
-    else:
-        arch = SystolicArray(**changes)
+    return SystolicArray(**changes)
+
+
+def _describe(arch: SystolicArray, tech: str) -> str:
+    return (f"a {arch.rows}x{arch.cols} {arch.dataflow.value} {arch.precision} array; SRAM ifmap/filter/ofmap "
+            f"{arch.ifmap_sram_kib:g}/{arch.filter_sram_kib:g}/{arch.ofmap_sram_kib:g} KiB, "
+            f"DRAM {arch.dram_bandwidth_bytes_per_cycle:g} B/cycle, {arch.clock_mhz:g} MHz, {tech}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hwsim.cost.tech import load_technology
+    from hwsim.io.load import load_workload
+    from hwsim.report.systolic import COLUMNS, TABLE_COLUMNS
+    from hwsim.report.table import format_table, write_csv, write_json
+    from hwsim.sim.engine import simulate
+
+    arch = _arch(args)
+    tech = load_technology(args.tech)
     network = load_workload(args.workload)
-    report = simulate(network, arch, compat=args.compat, pack=args.pack_groups)
+    report = simulate(network, arch, compat=args.compat, pack=args.pack_groups, tech=tech)
     rows = report.rows()
     if args.json:
         write_json(args.json, report.to_dict())
@@ -176,16 +204,39 @@ def _run(args: argparse.Namespace) -> int:
 
         roofline(report, args.plot)
     if not args.quiet:
-        total = report.total
+        total, s = report.total, report.summary()
         mode = f"{args.compat} compatibility" if args.compat else "native"
-        print(f"{network.name} on a {arch.rows}x{arch.cols} {arch.dataflow.value} array ({mode}); "
-              f"SRAM ifmap/filter/ofmap {arch.ifmap_sram_kib:g}/{arch.filter_sram_kib:g}/{arch.ofmap_sram_kib:g} KiB, "
-              f"DRAM {arch.dram_bandwidth_bytes_per_cycle:g} B/cycle, {arch.clock_mhz:g} MHz")
+        print(f"{network.name} on {_describe(arch, tech.name)} ({mode})")
         print(format_table(rows, TABLE_COLUMNS))
         print(f"{total.total_cycles:,} cycles ({total.stall_cycles:,} stalled), "
               f"{report.latency_us():,.1f} us at {arch.clock_mhz:g} MHz, "
               f"{100 * total.utilization:.2f} % PE utilisation, {total.dram_bytes:,} DRAM bytes")
+        print(f"{s['Energy uJ']:,.1f} uJ ({s['pJ/MAC']:.3f} pJ/MAC, {s['TOPS/W']:.3f} TOPS/W); "
+              f"area {s['Area mm2']:.3f} mm2 ({s['Peak TOPS/mm2']:.3f} peak TOPS/mm2)")
     return EXIT_OK
 
 
-_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run}
+def _area(args: argparse.Namespace) -> int:
+    from hwsim.cost.area import systolic_area
+    from hwsim.cost.tech import load_technology
+    from hwsim.io.arch_config import arch_to_dict
+    from hwsim.report.table import format_table, write_csv, write_json
+
+    arch = _arch(args)
+    tech = load_technology(args.tech)
+    area = systolic_area(arch, tech)
+    rows = area.rows()
+    columns = ("Component", "Area um2", "Area mm2", "Share %")
+    if args.json:
+        write_json(args.json, {"arch": arch_to_dict(arch), "tech": tech.name, "area": rows,
+                               "peak_tops_per_mm2": 2 * arch.pes * arch.clock_mhz / 1e6 / area.total_mm2})
+    if args.csv:
+        write_csv(args.csv, rows, columns)
+    if not args.quiet:
+        print(f"area of {_describe(arch, tech.name)}")
+        print(format_table(rows, columns))
+        print(f"{area.total_mm2:.3f} mm2; {2 * arch.pes * arch.clock_mhz / 1e6 / area.total_mm2:.3f} peak TOPS/mm2")
+    return EXIT_OK
+
+
+_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area}

@@ -12,6 +12,10 @@ Shape = tuple[int, ...]
 """A tensor's shape for one sample (the batch is the network's, never part of a shape)."""
 
 
+PRECISIONS = {"int8": 8, "int16": 16, "int32": 32, "fp16": 16, "bf16": 16, "fp32": 32}
+"""MAC operand precisions, with their widths in bits."""
+
+
 class Dataflow(str, enum.Enum):
     """Which operand stays in the PEs while the others stream past."""
 

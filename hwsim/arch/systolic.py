@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwsim.errors import InputError
-from hwsim.types import ArrayShape, Dataflow
+from hwsim.types import PRECISIONS, ArrayShape, Dataflow
 
 SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
 
@@ -20,9 +20,13 @@ class SystolicArray:
         PE array size.
     dataflow
         Which operand stays in the PEs: weight (``ws``), output (``os``) or input (``is``) stationary.
+    precision
+        The MACs' operand type (int8, int16, int32, fp16, bf16, fp32); the technology table prices it and
+        names its accumulator.
     ifmap_bits, filter_bits, ofmap_bits
-        Element widths in SRAM and DRAM. Outputs are written at ``ofmap_bits`` (requantised, as an int8
-        inference accelerator does); the PEs accumulate at 32 bits.
+        Element widths in SRAM and DRAM, by default the precision's width; ifmap and filter must match it.
+        Outputs are written at ``ofmap_bits`` (requantised, as an int8 inference accelerator does); partial
+        sums are kept at 32 bits.
     ifmap_sram_kib, filter_sram_kib, ofmap_sram_kib
         SRAM capacities in KiB (1024 bytes), each double-buffered: half is filled while the other half is
         read. SCALE-Sim's ``IfmapSramSzkB`` etc. mean the same.
@@ -31,15 +35,16 @@ class SystolicArray:
     clock_mhz
         Array clock, for latency.
 
-    The defaults are SCALE-Sim's stock configuration (64 KiB SRAMs, 10 words per cycle, 8-bit words).
+    The defaults are SCALE-Sim's stock configuration (64 KiB SRAMs, 10 words per cycle, 8-bit words), int8 MACs.
     """
 
     rows: int
     cols: int
     dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
-    ifmap_bits: int = 8
-    filter_bits: int = 8
-    ofmap_bits: int = 8
+    precision: str = "int8"
+    ifmap_bits: int | None = None
+    filter_bits: int | None = None
+    ofmap_bits: int | None = None
     ifmap_sram_kib: float = 64.0
     filter_sram_kib: float = 64.0
     ofmap_sram_kib: float = 64.0
@@ -55,10 +60,20 @@ class SystolicArray:
                 "the systolic-array model runs ws, os and is (row stationary belongs to the Eyeriss-like template)",
                 field="dataflow", value=self.dataflow.value,
             )
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown precision (known: {', '.join(PRECISIONS)})", field="precision",
+                             value=self.precision)
+        width = PRECISIONS[self.precision]
         for name in ("ifmap_bits", "filter_bits", "ofmap_bits"):
             value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, width)
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 64:
                 raise InputError("must be a whole number of bits from 1 to 64", field=name, value=value)
+            if name != "ofmap_bits" and value != width:
+                raise InputError(f"must be the precision's width ({self.precision}: {width} bits)", field=name,
+                                 value=value)
         for name in ("ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib", "dram_bandwidth_bytes_per_cycle",
                      "clock_mhz"):
             value = getattr(self, name)

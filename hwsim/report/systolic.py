@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hwsim.arch.systolic import SystolicArray
+from hwsim.report.cost import AreaBreakdown, EnergyBreakdown
 
 
 @dataclass(frozen=True)
@@ -82,22 +83,27 @@ COLUMNS = (
     "DRAM IFMAP Read Bytes", "DRAM Filter Read Bytes", "DRAM OFMAP Write Bytes", "DRAM OFMAP Read Bytes",
     "Avg IFMAP SRAM BW", "Avg FILTER SRAM BW", "Avg OFMAP SRAM BW",
     "Avg IFMAP DRAM Bytes/Cycle", "Avg FILTER DRAM Bytes/Cycle", "Avg OFMAP DRAM Bytes/Cycle", "Latency us",
+    "Energy pJ", "Energy MAC pJ", "Energy RF pJ", "Energy NoC pJ", "Energy SRAM IFMAP pJ", "Energy SRAM Filter pJ",
+    "Energy SRAM OFMAP pJ", "Energy DRAM pJ", "Energy Leakage pJ", "pJ/MAC",
 )
 """Report columns; where SCALE-Sim reports the same quantity the name is its name (SRAM counts in
 elements, bandwidths in elements or bytes per cycle as the name says)."""
 
 TABLE_COLUMNS = ("Layer", "Kind", "M", "N", "K", "MACs", "Total Cycles", "Stall Cycles", "Overall Util %",
-                 "Mapping Efficiency %", "Bound")
+                 "Mapping Efficiency %", "Bound", "Energy uJ", "pJ/MAC")
 
 
 @dataclass(frozen=True)
 class Report:
-    """A network on a systolic array."""
+    """A network on a systolic array: per-layer cycles and traffic, their energy, and the array's area."""
 
     network: str
     arch: SystolicArray
     compat: str | None
     layers: tuple[LayerReport, ...]
+    tech: str
+    energy: tuple[EnergyBreakdown, ...]
+    area: AreaBreakdown
 
     @property
     def total(self) -> LayerReport:
@@ -106,11 +112,38 @@ class Report:
             total = total + layer
         return total
 
+    @property
+    def total_energy(self) -> EnergyBreakdown:
+        total = EnergyBreakdown()
+        for energy in self.energy:
+            total = total + energy
+        return total
+
+    @property
+    def tops_per_watt(self) -> float:
+        """Operations (2 per MAC) per pJ, which is TOPS/W."""
+        return 2 * self.total.macs / self.total_energy.total_pj
+
+    @property
+    def peak_tops_per_mm2(self) -> float:
+        """Peak operations per second at the array's clock, per mm^2."""
+        return 2 * self.arch.pes * self.arch.clock_mhz * 1e6 / 1e12 / self.area.total_mm2
+
+    def summary(self) -> dict[str, Any]:
+        total, energy = self.total, self.total_energy
+        return {
+            "Total Cycles": total.total_cycles, "Latency us": self.latency_us(), "MACs": total.macs,
+            "Overall Util %": 100 * total.utilization, "Energy uJ": energy.total_pj / 1e6,
+            "pJ/MAC": energy.total_pj / total.macs if total.macs else None, "TOPS/W": self.tops_per_watt,
+            "Area mm2": self.area.total_mm2, "Peak TOPS": 2 * self.arch.pes * self.arch.clock_mhz / 1e6,
+            "Peak TOPS/mm2": self.peak_tops_per_mm2, "Technology": self.tech,
+        }
+
     def latency_us(self, cycles: int | None = None) -> float:
         cycles = self.total.total_cycles if cycles is None else cycles
         return cycles / self.arch.clock_mhz
 
-    def row(self, r: LayerReport) -> dict[str, Any]:
+    def row(self, r: LayerReport, e: EnergyBreakdown) -> dict[str, Any]:
         cycles = r.total_cycles
         per_cycle = (lambda x: x / cycles) if cycles else (lambda x: 0.0)
         return {
@@ -130,14 +163,20 @@ class Report:
             "Avg FILTER DRAM Bytes/Cycle": per_cycle(r.filter_dram_read_bytes),
             "Avg OFMAP DRAM Bytes/Cycle": per_cycle(r.ofmap_dram_write_bytes),
             "Latency us": self.latency_us(cycles),
+            "Energy pJ": e.total_pj, "Energy uJ": e.total_pj / 1e6, "Energy MAC pJ": e.mac_pj,
+            "Energy RF pJ": e.register_pj, "Energy NoC pJ": e.noc_pj, "Energy SRAM IFMAP pJ": e.sram_ifmap_pj,
+            "Energy SRAM Filter pJ": e.sram_filter_pj, "Energy SRAM OFMAP pJ": e.sram_ofmap_pj,
+            "Energy DRAM pJ": e.dram_pj, "Energy Leakage pJ": e.leakage_pj,
+            "pJ/MAC": e.total_pj / r.macs if r.macs else None,
         }
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per layer, then the total row."""
-        return [self.row(r) for r in self.layers] + [self.row(self.total)]
+        return [self.row(r, e) for r, e in zip(self.layers, self.energy)] + [self.row(self.total, self.total_energy)]
 
     def to_dict(self) -> dict[str, Any]:
+        from hwsim.io.arch_config import arch_to_dict
+
         rows = self.rows()
-        arch = asdict(self.arch)
-        arch["dataflow"] = self.arch.dataflow.value
-        return {"network": self.network, "arch": arch, "compat": self.compat, "layers": rows[:-1], "total": rows[-1]}
+        return {"network": self.network, "arch": arch_to_dict(self.arch), "compat": self.compat, "summary": self.summary(),
+                "area": self.area.rows(), "layers": rows[:-1], "total": rows[-1]}

@@ -11,6 +11,9 @@ import math
 from dataclasses import fields, replace
 
 from hwsim.arch.systolic import SystolicArray
+from hwsim.cost.area import systolic_area
+from hwsim.cost.energy import layer_energy
+from hwsim.cost.tech import Technology, load_technology
 from hwsim.errors import InputError
 from hwsim.report.systolic import LayerReport, Report
 from hwsim.sim.compute import ComputeCounts, FoldMapping, gemm_compute, map_gemm, pack_groups
@@ -24,8 +27,9 @@ _FREE_KINDS = ("reshape", "slice")  # views: no data moves
 
 
 def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None,
-             pack: bool = False) -> Report:
-    """Cycles, utilisation, SRAM and DRAM traffic of every layer of ``network`` on ``arch``.
+             pack: bool = False, tech: Technology | str = "45nm") -> Report:
+    """Cycles, utilisation, SRAM and DRAM traffic, and energy of every layer of ``network`` on ``arch``, and the
+    array's area.
 
     Parameters
     ----------
@@ -37,12 +41,18 @@ def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None
     pack
         Run grouped and depthwise layers with several groups per fold
         (:func:`hwsim.sim.compute.pack_groups`).
+    tech
+        The technology that prices energy and area: a bundled node name or a loaded table.
     """
     if compat is not None and compat not in COMPAT_MODES:
         raise InputError(f"unknown compatibility mode (known: {', '.join(COMPAT_MODES)})", field="compat",
                          value=compat)
+    technology = load_technology(tech) if isinstance(tech, str) else tech
     layers = tuple(_layer(network, stats, arch, compat is not None, pack) for stats in network)
-    return Report(network=network.name, arch=arch, compat=compat, layers=layers)
+    area = systolic_area(arch, technology)
+    energy = tuple(layer_energy(layer, arch, technology, area) for layer in layers)
+    return Report(network=network.name, arch=arch, compat=compat, layers=layers, tech=technology.name,
+                  energy=energy, area=area)
 
 
 def _layer(network: Network, stats: LayerStats, arch: SystolicArray, compat: bool, pack: bool) -> LayerReport:

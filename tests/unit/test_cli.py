@@ -73,13 +73,14 @@ def test_run_prints_the_table_and_writes_the_same_numbers(capsys, tmp_path):
                          str(tmp_path / "o.json"), "--csv", str(tmp_path / "o.csv"), "--plot", str(tmp_path / "r.png"))
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].startswith("resnet50 on a 64x64 ws array (native); SRAM ifmap/filter/ofmap 64/64/64 KiB")
+    assert lines[0] == ("resnet50 on a 64x64 ws int8 array; SRAM ifmap/filter/ofmap 64/64/64 KiB, DRAM 10 B/cycle, "
+                        "1000 MHz, 45nm (native)")
     doc = json.loads((tmp_path / "o.json").read_text())
     rows = list(csv.DictReader(open(tmp_path / "o.csv")))
     assert rows[-1]["Layer"] == "total" and int(rows[-1]["Total Cycles"]) == doc["total"]["Total Cycles"]
     assert sum(int(r["Total Cycles"]) for r in rows[:-1]) == doc["total"]["Total Cycles"]
     assert doc["total"]["MACs"] == 4089184256 and doc["arch"]["rows"] == 64
-    assert lines[-1].startswith(f"{doc['total']['Total Cycles']:,} cycles")
+    assert lines[-2].startswith(f"{doc['total']['Total Cycles']:,} cycles")
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -87,7 +88,8 @@ def test_run_with_a_scalesim_config_in_compat_mode(capsys, tmp_path):
     cfg = str(REPO / "tests" / "data" / "scalesim" / "scale.cfg")
     topo = str(REPO / "tests" / "data" / "scalesim" / "resnet50.csv")
     code, out, _ = run(capsys, "run", topo, "--config", cfg, "--compat", "scalesim", "--json", str(tmp_path / "o.json"))
-    assert code == 0 and "32x32 ws array (scalesim compatibility)" in out.splitlines()[0]
+    assert code == 0 and out.splitlines()[0].startswith("resnet50 on a 32x32 ws int8 array")
+    assert out.splitlines()[0].endswith("(scalesim compatibility)")
     doc = json.loads((tmp_path / "o.json").read_text())
     assert doc["compat"] == "scalesim" and doc["total"]["Stall Cycles"] == 0
     code, out, _ = run(capsys, "run", topo, "--config", cfg, "--array", "8x16", "--dataflow", "os", "--quiet")
@@ -110,7 +112,7 @@ BAD_INPUT = [
     (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "
      ".csv, an .onnx model or a bundled network (" + ", ".join(sorted(ZOO)) + ")"),
     (["frobnicate"], "hwsim: error: argument command: invalid choice: 'frobnicate' (choose from 'workloads', 'info', "
-     "'convert', 'run') (see 'hwsim --help')"),
+     "'convert', 'run', 'area') (see 'hwsim --help')"),
     (["convert", RESNET50, "-o", "out.txt"], "hwsim: error: field '--output' = 'out.txt': expected a .json or .csv "
      "file to write"),
 ]
@@ -156,3 +158,30 @@ def test_a_layer_that_cannot_fit_writes_nothing(capsys, tmp_path):
     assert err == ("hwsim: error: layer 'conv1': field 'filter_sram_kib' = 2: one fold's filter tile (4096 bytes) "
                    "does not fit half of the 2 KiB filter SRAM (it is double-buffered)\n")
     assert not out_json.exists() and not out_csv.exists() and not plot.exists()
+
+
+def test_area_without_a_workload(capsys, tmp_path):
+    code, out, err = run(capsys, "area", "--array", "64x64", "--json", str(tmp_path / "a.json"), "--csv",
+                         str(tmp_path / "a.csv"))
+    assert code == 0 and err == ""
+    assert out.splitlines()[0].startswith("area of a 64x64 ws int8 array; SRAM ifmap/filter/ofmap 64/64/64 KiB")
+    doc = json.loads((tmp_path / "a.json").read_text())
+    total = doc["area"][-1]
+    assert total["Component"] == "total" and out.splitlines()[-1].startswith(f"{total['Area mm2']:.3f} mm2")
+    rows = list(csv.DictReader(open(tmp_path / "a.csv")))
+    assert [r["Component"] for r in rows] == ["PE (each)", "PE array", "SRAM ifmap", "SRAM filter", "SRAM ofmap",
+                                             "total"]
+
+
+def test_run_reports_energy_and_area_and_tech_changes_them(capsys, tmp_path):
+    code, out45, _ = run(capsys, "run", "resnet18", "--array", "32x32", "--json", str(tmp_path / "45.json"))
+    code7, out7, _ = run(capsys, "run", "resnet18", "--array", "32x32", "--tech", "7nm", "--json",
+                         str(tmp_path / "7.json"))
+    assert code == code7 == 0
+    assert " uJ (" in out45.splitlines()[-1] and "TOPS/W" in out45.splitlines()[-1]
+    s45 = json.loads((tmp_path / "45.json").read_text())["summary"]
+    s7 = json.loads((tmp_path / "7.json").read_text())["summary"]
+    assert s7["Energy uJ"] < s45["Energy uJ"] and s7["Area mm2"] < s45["Area mm2"]
+    assert s7["Total Cycles"] == s45["Total Cycles"]
+    code, _, err = run(capsys, "run", "resnet18", "--array", "32x32", "--tech", "3nm")
+    assert code == 2 and err.startswith("hwsim: error: field 'tech' = '3nm': expected a bundled node (45nm,")

@@ -44,8 +44,7 @@ def test_compat_mode_reproduces_scalesim(row, tmp_path):
                          ofmap_sram_kib=float(row["ofmap_sram_kb"]),
                          dram_bandwidth_bytes_per_cycle=float(row["bandwidth"]))
     report = simulate(topology(row, tmp_path), arch, compat="scalesim")
-    (layer,) = report.layers
-    out = report.row(layer)
+    out, _total = report.rows()
     assert out["Total Cycles"] == int(row["total_cycles"])
     assert out["Stall Cycles"] == int(row["stall_cycles"])
     assert out["Overall Util %"] == pytest.approx(float(row["overall_util_pct"]), rel=1e-9)
