@@ -10,7 +10,7 @@ how far stationary values and outputs shift through the array). Prices come from
 * NoC: per bit per hop, a wire as long as the PE's side (from the area model, so it shortens at smaller nodes);
 * SRAM: per access, priced by the SRAM's capacity and the access width (ofmap accesses carry 32-bit partial sums);
 * DRAM: per byte;
-* leakage: the SRAMs' and the PE registers' leakage power over the layer's cycles at the array's clock.
+* leakage: the SRAMs' and the PEs' (registers and logic) leakage power over the layer's cycles at the array's clock.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def layer_energy(layer: LayerReport, arch: SystolicArray, tech: Technology, area
 
     time_us = layer.total_cycles / arch.clock_mhz
     leakage_mw = (tech.sram_leakage_mw(arch.ifmap_sram_kib + arch.filter_sram_kib + arch.ofmap_sram_kib)
-                  + tech.register_leakage_mw(pe_register_bits(arch, acc_bits) * arch.pes))
+                  + tech.pe_leakage_mw(arch.precision, pe_register_bits(arch, acc_bits)) * arch.pes)
     psum_bits = PSUM_BYTES * 8
     return EnergyBreakdown(
         mac_pj=macs * tech.mac_energy_pj(arch.precision),

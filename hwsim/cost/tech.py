@@ -28,7 +28,7 @@ _REQUIRED_VALUES = (
     ("wire", "energy_pj_per_bit_per_mm"),
     ("sram", "leakage_mw_per_kib"),
     ("dram", "energy_pj_per_byte"),
-    ("pe_overhead", "area_fraction"), ("array_overhead", "area_fraction"),
+    ("pe_overhead", "area_fraction"), ("array_overhead", "area_fraction"), ("pe_leakage_nw_per_um2",),
 )
 _REQUIRED_LAWS = (("sram", "energy_pj_per_64bit_access"), ("sram", "area_mm2"))
 
@@ -81,8 +81,17 @@ class Technology:
     def sram_leakage_mw(self, capacity_kib: float) -> float:
         return self.energy_factor * self._value("sram", "leakage_mw_per_kib") * capacity_kib
 
-    def register_leakage_mw(self, bits: float) -> float:
-        return self.energy_factor * self._value("register", "leakage_nw_per_bit") * bits * 1e-6
+    def pe_leakage_mw(self, precision: str, register_bits: float) -> float:
+        """One PE: its registers' leakage plus its logic's (multiplier, adder, overhead), at the logic density.
+
+        The areas are the base table's, so a node's leakage scales by its energy factor alone.
+        """
+        acc = self.table["accumulator"][precision]
+        logic_um2 = (self._value("mult", precision, "area_um2") + self._value("add", acc, "area_um2")) * (
+            1 + self.pe_overhead)
+        nw = (self._value("register", "leakage_nw_per_bit") * register_bits
+              + self._value("pe_leakage_nw_per_um2") * logic_um2)
+        return self.energy_factor * nw * 1e-6
 
     # -- area (um^2) ---------------------------------------------------------------------------------
 
