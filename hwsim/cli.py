@@ -77,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("area", help="area breakdown of a systolic array, without a workload")
     hardware(p)
     outputs(p)
+
+    p = sub.add_parser("rtl", help="hardware generators (Amaranth) of the simulated designs")
+    rtl = p.add_subparsers(dest="rtl_command", required=True, parser_class=_Parser)
+    g = rtl.add_parser("generate", help="write the Verilog of a systolic GEMM engine and a JSON sidecar of its ports")
+    g.add_argument("--array", required=True, metavar="RxC", help="PE array rows x columns, e.g. 8x8")
+    g.add_argument("--dataflow", default="ws", metavar="DF", help="ws, os or is (default ws)")
+    g.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the .v and .json files")
+    for dim in ("m", "n", "k"):
+        g.add_argument(f"--max-{dim}", type=int, default=64, metavar=dim.upper(),
+                       help=f"largest GEMM {dim.upper()} the operand memories hold (default 64)")
+    g.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
 
@@ -239,4 +250,24 @@ def _area(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area}
+def _rtl(args: argparse.Namespace) -> int:
+    from hwsim.arch.systolic import SystolicArray
+
+    shape = ArrayShape.parse(args.array, field="--array")
+    arch = SystolicArray(shape.rows, shape.cols, dataflow=Dataflow.parse(args.dataflow, field="--dataflow"))
+    for dim in ("m", "n", "k"):
+        value = getattr(args, f"max_{dim}")
+        if value < 1:
+            raise InputError("must be >= 1", field=f"--max-{dim}", value=value)
+    from rtl.generate import generate  # Amaranth loads only for this command
+
+    try:
+        verilog, sidecar = generate(arch, Path(args.output), max_m=args.max_m, max_n=args.max_n, max_k=args.max_k)
+    except ValueError as err:  # the generator's own limits (memory depth, 16-bit sizes)
+        raise InputError(str(err).splitlines()[0], field="rtl generate") from None
+    if not args.quiet:
+        print(f"wrote {verilog}\nwrote {sidecar}")
+    return EXIT_OK
+
+
+_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area, "rtl": _rtl}

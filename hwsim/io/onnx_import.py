@@ -14,7 +14,6 @@ its own; an operator not listed is an error naming the node.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any

@@ -21,7 +21,7 @@ cannot fold (DenseNet's pre-activation BN) is an ``eltwise`` layer with ``op: ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar, Sequence
 
 import numpy as np

@@ -112,7 +112,7 @@ BAD_INPUT = [
     (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "
      ".csv, an .onnx model or a bundled network (" + ", ".join(sorted(ZOO)) + ")"),
     (["frobnicate"], "hwsim: error: argument command: invalid choice: 'frobnicate' (choose from 'workloads', 'info', "
-     "'convert', 'run', 'area') (see 'hwsim --help')"),
+     "'convert', 'run', 'area', 'rtl') (see 'hwsim --help')"),
     (["convert", RESNET50, "-o", "out.txt"], "hwsim: error: field '--output' = 'out.txt': expected a .json or .csv "
      "file to write"),
 ]
@@ -185,3 +185,18 @@ def test_run_reports_energy_and_area_and_tech_changes_them(capsys, tmp_path):
     assert s7["Total Cycles"] == s45["Total Cycles"]
     code, _, err = run(capsys, "run", "resnet18", "--array", "32x32", "--tech", "3nm")
     assert code == 2 and err.startswith("hwsim: error: field 'tech' = '3nm': expected a bundled node (45nm,")
+
+
+@pytest.mark.rtl
+def test_rtl_generate_writes_verilog_and_port_sidecar(capsys, tmp_path):
+    code, out, err = run(capsys, "rtl", "generate", "--array", "2x3", "--dataflow", "os", "-o", str(tmp_path),
+                         "--max-m", "4", "--max-n", "4", "--max-k", "4")
+    assert code == 0 and err == ""
+    verilog, sidecar = tmp_path / "systolic_2x3_os.v", tmp_path / "systolic_2x3_os.json"
+    assert out == f"wrote {verilog}\nwrote {sidecar}\n"
+    doc = json.loads(sidecar.read_text())
+    assert (doc["rows"], doc["cols"], doc["dataflow"]) == (2, 3, "os")
+    assert "module systolic_2x3_os" in verilog.read_text()
+    code, _, err = run(capsys, "rtl", "generate", "--array", "2x2", "-o", str(tmp_path), "--max-k", "70000")
+    assert code == 2
+    assert err == "hwsim: error: field 'rtl generate': max_k must be a whole number from 1 to 65535, got 70000\n"

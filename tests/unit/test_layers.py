@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hwsim.errors import InputError
-from hwsim.workload import NetworkBuilder
 from hwsim.workload import layers as L
 from hwsim.workload.sparsity import NMSparsity
 

@@ -1,0 +1,286 @@
+# amaranth: UnusedElaboratable=no
+"""The generated systolic GEMM engine, as Verilog under Verilator, matches the stepped model cycle for cycle.
+
+Per configuration (array shape x dataflow) the engine is generated once with :func:`rtl.generate.generate` into
+``build/rtl/systolic_<R>x<C>_<df>/`` (Verilog + JSON sidecar), built by cocotb's Verilator runner (reused on a
+second run: the build folder persists and unchanged Verilog is not rebuilt), and driven by
+``cocotb_systolic.py`` through its ports. The expectations -- product, busy cycle count and the per-cycle edge
+demand trace -- come from :func:`hwsim.sim.stepped.simulate_gemm` on this side and travel to the testbench in a
+``.npz`` file (path in ``HWSIM_RTL_CASES``).
+
+Case shapes are fixed per configuration (so the memory sizes, hence the Verilog, do not depend on the seed and
+the build is reused); operand values are drawn from a seed printed at the start (shown on failure). Set
+``HWSIM_RTL_SEED=<n>`` to replay it.
+
+The first tests check :mod:`rtl.generate` itself on the small :class:`rtl.counter.Counter`, which needs no
+Verilator build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from amaranth.hdl import Module, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hwsim.arch.systolic import SystolicArray
+from hwsim.sim.stepped import simulate_gemm
+from rtl.counter import Counter
+from rtl.generate import design_stem, generate, port_table, write_design
+from rtl.toolchain import build_dir, build_lock, verilator_environ
+
+pytestmark = pytest.mark.rtl
+
+HERE = Path(__file__).resolve().parent
+
+#: Array shapes (rows, cols) and dataflows run under Verilator.
+ARRAYS = [(1, 1), (4, 4), (8, 8), (16, 16), (4, 8), (8, 4)]
+DATAFLOWS = ["ws", "is", "os"]
+#: Yosys writes width-mixing expressions (``$signed(x) + $signed(2'h1)``) whose meaning the Verilog standard fixes;
+#: Verilator's lint warns about each (WIDTHEXPAND ...) and, by default, stops on warnings. The Verilog is generated,
+#: so lint findings in it are not actionable here.
+VERILATOR_ARGS = ["-Wno-lint"]
+
+
+@pytest.fixture
+def seed() -> int:
+    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
+    text = os.environ.get("HWSIM_RTL_SEED")
+    value = int(text) if text else random.SystemRandom().randrange(2**31)
+    print(f"HWSIM_RTL_SEED={value}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# rtl.generate on small designs
+# ----------------------------------------------------------------------------------------------------------------
+
+_DECL = re.compile(r"^\s*(input|output)\s+(?:signed\s+)?(?:\[(\d+):(\d+)\]\s+)?(\w+)\s*;", re.M)
+
+
+def verilog_ports(text: str, module: str) -> dict[str, tuple[str, int]]:
+    """``name -> (direction, width)`` of the port declarations of ``module`` in Amaranth/Yosys Verilog text."""
+    header = re.search(rf"^module\s+{module}\s*\(([^)]*)\);", text, re.M)
+    assert header, f"no 'module {module}(...)' in the Verilog"
+    names = {p.strip() for p in header.group(1).split(",") if p.strip()}
+    body = text[header.end():text.index("endmodule", header.end())]
+    decls = {name: ("in" if d == "input" else "out", int(hi) - int(lo) + 1 if hi else 1)
+             for d, hi, lo, name in _DECL.findall(body)}
+    assert names == set(decls), f"header ports {sorted(names)} != declared {sorted(decls)}"
+    return decls
+
+
+def assert_sidecar_matches_verilog(sidecar: dict, verilog: str) -> None:
+    """Every sidecar port is a Verilog port of the right direction and total width; the rest are clk and rst."""
+    ports = verilog_ports(verilog, sidecar["module"])
+    for p in sidecar["ports"]:
+        total = p["width"] * (p["shape"] or 1)
+        assert ports.get(p["name"]) == (p["direction"], total), f"port {p['name']}: {ports.get(p['name'])} vs {p}"
+    extra = set(ports) - {p["name"] for p in sidecar["ports"]}
+    assert extra == {sidecar["clock"], sidecar["reset"]}, f"unexpected Verilog ports {sorted(extra)}"
+
+
+class _Lanes(wiring.Component):
+    """A combinational toy with a signed input and an array output (lane l = x + l), for the sidecar format."""
+
+    def __init__(self) -> None:
+        super().__init__({"x": In(signed(8)), "lanes": Out(data.ArrayLayout(signed(5), 3))})
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        for lane in range(3):
+            m.d.comb += self.lanes[lane].eq(self.x + lane)
+        return m
+
+
+def test_write_design_counter(tmp_path):
+    out = tmp_path / "new" / "folder"  # created on demand
+    v, j = write_design(Counter(4), out, "counter", {"width": 4})
+    assert (v, j) == (out / "counter.v", out / "counter.json")
+    sidecar = json.loads(j.read_text())
+    assert sidecar == {
+        "module": "counter", "width": 4,
+        "ports": [{"name": "en", "direction": "in", "width": 1, "signed": False, "shape": None},
+                  {"name": "count", "direction": "out", "width": 4, "signed": False, "shape": None}],
+        "clock": "clk", "reset": "rst",
+    }
+    assert list(sidecar) == ["module", "width", "ports", "clock", "reset"]
+    assert_sidecar_matches_verilog(sidecar, v.read_text())
+
+    # Unchanged output leaves the files alone (their mtime is what make looks at).
+    stamps = (v.stat().st_mtime_ns, j.stat().st_mtime_ns)
+    os.utime(v, ns=(1, 1))
+    os.utime(j, ns=(1, 1))
+    write_design(Counter(4), out, "counter", {"width": 4})
+    assert (v.stat().st_mtime_ns, j.stat().st_mtime_ns) == (1, 1), stamps
+
+
+def test_port_table_describes_arrays_per_lane(tmp_path):
+    dut = _Lanes()
+    assert port_table(dut) == [
+        {"name": "x", "direction": "in", "width": 8, "signed": True, "shape": None},
+        {"name": "lanes", "direction": "out", "width": 5, "signed": True, "shape": 3},
+    ]
+    v, j = write_design(dut, tmp_path, "lanes")
+    sidecar = json.loads(j.read_text())
+    ports = verilog_ports(v.read_text(), "lanes")
+    assert ports["lanes"] == ("out", 15)  # one flat vector of width * lanes bits
+    assert set(ports) == {"x", "lanes"}  # purely combinational: no clk/rst ports
+    assert sidecar["clock"] == "clk"  # still named: it is the convention of every sequential design here
+
+
+@pytest.mark.parametrize("stem, meta", [("1bad", None), ("a-b", None), ("ok", {"ports": []}), ("ok", {"module": "x"})])
+def test_write_design_rejects(tmp_path, stem, meta):
+    with pytest.raises(ValueError):
+        write_design(Counter(4), tmp_path, stem, meta)
+
+
+def test_port_table_needs_a_signature():
+    with pytest.raises(TypeError):
+        port_table(object())
+
+
+def test_generate_rejects_non_int8(tmp_path):
+    arch = SystolicArray(2, 2, precision="int16")
+    with pytest.raises(ValueError, match="int8"):
+        generate(arch, tmp_path, max_m=4, max_n=4, max_k=4)
+    assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The engine under Verilator
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def max_dim(rows: int, cols: int) -> int:
+    """Largest M, N and K any case uses: room for three row folds (2R+1) and three column folds (2C+1)."""
+    return 2 * max(rows, cols) + 1
+
+
+def gemm_shape(dataflow: str, sr: int, sc: int, t: int) -> tuple[int, int, int]:
+    """``(M, K, N)`` of a GEMM whose stationary space is ``sr x sc`` with ``t`` streamed steps.
+
+    The stepped model folds ``Sr`` over the array rows and ``Sc`` over the columns: ws holds B (``Sr=K, Sc=N,
+    T=M``), is holds A^T (``Sr=K, Sc=M, T=N``), os keeps O (``Sr=M, Sc=N, T=K``).
+    """
+    if dataflow == "ws":
+        return t, sr, sc
+    if dataflow == "is":
+        return sc, sr, t
+    return sr, t, sc
+
+
+def case_plan(rows: int, cols: int) -> list[tuple[str, int, int, int, str]]:
+    """``(name, Sr, Sc, T, values)`` per case: fixed shapes (the Verilog must not depend on the seed).
+
+    ``values`` is ``random`` (uniform int8), ``zero`` or ``extreme`` (each element -128 or 127).
+    """
+    big = max_dim(rows, cols)
+    return [
+        # Smaller than the array in both folded dimensions (on 1x1 nothing is smaller: it equals it).
+        ("smaller", max(1, rows // 2), max(1, cols - 1), 3, "random"),
+        ("equal", rows, cols, max(rows, cols), "random"),
+        # Three row folds x two column folds, the longest stream the memories allow.
+        ("larger", 2 * rows + 1, cols + 1, big, "random"),
+        ("zero", rows + 1, 2 * cols + 1, 2, "zero"),
+        ("extreme", 2 * rows + 1, 2 * cols + 1, min(5, big), "extreme"),
+    ]
+
+
+def make_cases(rows: int, cols: int, dataflow: str, seed: int) -> dict[str, np.ndarray]:
+    """Operands and stepped-model expectations of every case, keyed for ``cocotb_systolic.load_cases``."""
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, np.ndarray] = {}
+    plan = case_plan(rows, cols)
+    for i, (name, sr, sc, t, values) in enumerate(plan):
+        m, k, n = gemm_shape(dataflow, sr, sc, t)
+        if values == "random":
+            a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
+            b = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
+        elif values == "zero":
+            a, b = np.zeros((m, k), np.int8), np.zeros((k, n), np.int8)
+        else:
+            a = rng.choice(np.array([-128, 127], np.int8), size=(m, k))
+            b = rng.choice(np.array([-128, 127], np.int8), size=(k, n))
+        ref = simulate_gemm(a, b, rows, cols, dataflow)
+        # The reference itself must be right before it judges the RTL.
+        np.testing.assert_array_equal(ref.product, a.astype(np.int32) @ b.astype(np.int32))
+        arrays.update({f"name{i}": np.array(name), f"a{i}": a, f"b{i}": b, f"product{i}": ref.product,
+                       f"ifmap{i}": ref.trace.ifmap, f"filter{i}": ref.trace.filter, f"ofmap{i}": ref.trace.ofmap})
+    arrays["count"] = np.array(len(plan))
+    return arrays
+
+
+def check_sidecar(sidecar: dict, verilog: str, rows: int, cols: int, dataflow: str, big: int) -> None:
+    """The sidecar says what the spec says the engine's ports are, and agrees with the Verilog."""
+    assert {k: sidecar[k] for k in ("module", "rows", "cols", "dataflow", "max_m", "max_n", "max_k")} == {
+        "module": design_stem(rows, cols, dataflow), "rows": rows, "cols": cols, "dataflow": dataflow,
+        "max_m": big, "max_n": big, "max_k": big}
+    ports = {p["name"]: p for p in sidecar["ports"]}
+    lanes = {"ws": (rows, cols, cols), "is": (cols, rows, cols), "os": (rows, cols, cols)}[dataflow]
+    for name, count in zip(("ifmap_lane", "filter_lane", "ofmap_lane"), lanes):
+        p = ports[name]
+        assert (p["direction"], p["signed"], p["shape"]) == ("out", True, count), p
+        assert 2 ** (p["width"] - 1) > big * big - 1, f"{name}: {p['width']} bits cannot hold index {big * big - 1}"
+    for name, (direction, width, is_signed) in {
+            "start": ("in", 1, False), "busy": ("out", 1, False), "done": ("out", 1, False),
+            "m": ("in", 16, False), "n": ("in", 16, False), "k": ("in", 16, False),
+            "a_we": ("in", 1, False), "b_we": ("in", 1, False),
+            "a_wdata": ("in", 8, True), "b_wdata": ("in", 8, True), "o_rdata": ("out", 32, True)}.items():
+        p = ports[name]
+        assert (p["direction"], p["width"], p["signed"], p["shape"]) == (direction, width, is_signed, None), p
+    for name in ("a_addr", "b_addr", "o_addr"):
+        assert ports[name]["direction"] == "in" and 2 ** ports[name]["width"] >= big * big, ports[name]
+    assert_sidecar_matches_verilog(sidecar, verilog)
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+@pytest.mark.parametrize("rows, cols", ARRAYS, ids=[f"{r}x{c}" for r, c in ARRAYS])
+def test_engine_matches_stepped_model(rows, cols, dataflow, seed, monkeypatch):
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    big = max_dim(rows, cols)
+    arch = SystolicArray(rows, cols, dataflow=dataflow)
+    stem = design_stem(rows, cols, dataflow)
+    bdir = build_dir(stem)
+    cases = bdir / "cases.npz"
+    results = bdir / "results.xml"
+
+    # An exported COCOTB_RANDOM_SEED would override seed= below (the runner applies os.environ last).
+    monkeypatch.delenv("COCOTB_RANDOM_SEED", raising=False)
+    runner = get_runner("verilator")
+    exit_code = None
+    with build_lock(bdir):
+        verilog, sidecar = generate(arch, bdir, max_m=big, max_n=big, max_k=big)
+        check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), rows, cols, dataflow, big)
+        np.savez(cases, **make_cases(rows, cols, dataflow, seed))
+        with verilator_environ():
+            # Reuse comes from the persistent folder: Verilator skips identical input, make finds nothing to do.
+            runner.build(sources=[verilog], hdl_toplevel=stem, build_dir=bdir, build_args=VERILATOR_ARGS)
+            try:
+                # Under pytest the runner checks the results itself and calls sys.exit on failure.
+                out = runner.test(
+                    hdl_toplevel=stem,
+                    test_module="cocotb_systolic",
+                    test_dir=HERE,
+                    build_dir=bdir,
+                    results_xml=str(results),
+                    seed=seed,
+                    extra_env={"HWSIM_RTL_CASES": str(cases), "HWSIM_RTL_SEED": str(seed)},
+                )
+            except SystemExit as exc:
+                exit_code = exc.code
+    if exit_code is not None:
+        pytest.fail(f"cocotb run failed (runner sys.exit({exit_code!r}), see the log above); "
+                    f"replay with HWSIM_RTL_SEED={seed}", pytrace=False)
+    # Zero tests (e.g. module not found) must not pass.
+    num_tests, num_failed = get_results(Path(out))
+    assert (num_tests, num_failed) == (1, 0), f"{num_failed} of {num_tests} cocotb tests failed (seed={seed})"
