@@ -77,7 +77,7 @@ def resnet50() -> Network:
     )
 
 
-def resnet18_cifar10() -> Network:
+def resnet18_cifar() -> Network:
     """The CIFAR-10 ResNet-18 of kuangliu/pytorch-cifar.
 
     He et al., CVPR 2016 (18-layer BasicBlock network), adapted to 32x32 inputs as in
@@ -85,7 +85,7 @@ def resnet18_cifar10() -> Network:
     BasicBlocks [2, 2, 2, 2], 1x1-conv + BN shortcuts, 4x4 average pool, Linear 512 -> 10.
     """
     b = NetworkBuilder(
-        "resnet18_cifar10",
+        "resnet18_cifar",
         source=f"{_HE2016}; kuangliu/pytorch-cifar models/resnet.py ResNet18 (3x3 stride-1 stem, no max pool, "
         "BasicBlock [2, 2, 2, 2], 1x1-conv + BN shortcut, avg pool 4, Linear 512->10, 32x32 input)",
         inputs={"image": (3, 32, 32)},
@@ -97,7 +97,7 @@ def resnet18_cifar10() -> Network:
     return b.build()
 
 
-def resnet9_cifar10() -> Network:
+def resnet9_cifar() -> Network:
     """The 9-layer CIFAR-10 ResNet of Myrtle.ai's DAWNBench entry (NASAIC's CIFAR-10 backbone).
 
     David Page, 'How to Train Your ResNet' (Myrtle.ai blog, part 4 'Architecture', 2018); layer
@@ -106,7 +106,7 @@ def resnet9_cifar10() -> Network:
     after the add; the classifier is a bias-free Linear 512 -> 10.
     """
     b = NetworkBuilder(
-        "resnet9_cifar10",
+        "resnet9_cifar",
         source="D. Page, 'How to Train Your ResNet 4: Architecture', Myrtle.ai blog, 2018 (DAWNBench CIFAR-10 entry; "
         "the CIFAR-10 backbone of Yang et al., 'Co-Exploration of Neural Architectures and Heterogeneous ASIC "
         "Accelerator Designs Targeting Multiple Tasks' (NASAIC), DAC 2020); davidcpage/cifar10-fast dawn.py net(): "
@@ -133,6 +133,6 @@ def resnet9_cifar10() -> Network:
 NETWORKS = {
     "resnet18": resnet18,
     "resnet50": resnet50,
-    "resnet18_cifar10": resnet18_cifar10,
-    "resnet9_cifar10": resnet9_cifar10,
+    "resnet18_cifar": resnet18_cifar,
+    "resnet9_cifar": resnet9_cifar,
 }

@@ -53,7 +53,7 @@ def vgg16() -> Network:
     return b.build()
 
 
-def vgg16_cifar10() -> Network:
+def vgg16_cifar() -> Network:
     """VGG-16 for 32x32 CIFAR-10 images, as pruned by Li et al.
 
     Li, Kadav, Durdanovic, Samet & Graf, "Pruning Filters for Efficient ConvNets", ICLR 2017,
@@ -62,7 +62,7 @@ def vgg16_cifar10() -> Network:
     model is Zagoruyko's cifar.torch ``models/vgg_bn_drop.lua`` (2015), whose layers this follows.
     """
     b = NetworkBuilder(
-        "vgg16_cifar10",
+        "vgg16_cifar",
         source="Li et al., 'Pruning Filters for Efficient ConvNets', ICLR 2017, Sec. 4.1 and Table 2 (VGG-16 on "
                "CIFAR-10); layer configuration of Zagoruyko's cifar.torch models/vgg_bn_drop.lua (2015): "
                "13 Conv3x3+BN+ReLU of configuration D, 5 max pools, Linear 512->512+BN+ReLU, Linear 512->10",
@@ -77,4 +77,4 @@ def vgg16_cifar10() -> Network:
     return b.build()
 
 
-NETWORKS = {"vgg16": vgg16, "vgg16_cifar10": vgg16_cifar10}
+NETWORKS = {"vgg16": vgg16, "vgg16_cifar": vgg16_cifar}
