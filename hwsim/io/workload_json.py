@@ -99,6 +99,9 @@ def _raise_first(validator: Any, instance: Any, *, layer: str | None) -> None:
         raise InputError("is required", layer=layer, field=_field(path + missing[:1]))
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if extra[:1] == ["sparsity"]:
+            raise InputError("N:M sparsity applies to weight layers only (conv2d, conv_transpose2d, gemm, fc)",
+                             layer=layer, field="sparsity", value=error.instance["sparsity"])
         raise InputError("is not a known field here", layer=layer, field=_field(path + extra[:1]))
     if error.validator == "oneOf":
         problem = "expected " + error.schema.get("description", "one of the allowed forms")

@@ -78,6 +78,8 @@ BAD = [
     (_set(["layers", 0, "groups"], 2), "w.json: layer 'conv1': field 'groups' = 2: input channels 3 are not a "
      "multiple of groups"),
     (_set(["layers", 0, "sparsity"], "5:4"), "w.json: layer 'conv1': field 'sparsity' = '5:4': N must not exceed M"),
+    (_set(["layers", 1, "sparsity"], "2:4"), "w.json: layer 'pool1': field 'sparsity' = '2:4': N:M sparsity applies to "
+     "weight layers only (conv2d, conv_transpose2d, gemm, fc)"),
     (_set(["layers", 0, "sparsity"], "0:4"), "w.json: layer 'conv1': field 'sparsity' = '0:4': N must be >= 1"),
     (_set(["layers", 0, "sparsity"], "2/4"),
      "w.json: layer 'conv1': field 'sparsity' = '2/4': expected N:M, N non-zeros in every M weights along the "
