@@ -17,6 +17,7 @@ from hwsim.types import ArrayShape, Dataflow
 
 if TYPE_CHECKING:
     from hwsim.arch.systolic import SystolicArray
+    from hwsim.workload.network import Network
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -72,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pack-groups", action="store_true",
                    help="run several groups of grouped/depthwise layers per fold (block-diagonal packing)")
     p.add_argument("--plot", metavar="PNG", help="also draw the network's roofline")
+    p.add_argument("--batch", type=int, metavar="B", help="samples per step (default: the workload's)")
+    p.add_argument("--sat", action="store_true", help="run on SAT, the N:M sparse training accelerator")
+    p.add_argument("--sparsity", metavar="N:M", help="with --sat: N:M sparse weights, e.g. 2:8")
+    p.add_argument("--train", action="store_true", help="with --sat: a whole training step (FF, BP, WU)")
+    p.add_argument("--scheme", default="bdwp", choices=("bdwp", "forward", "dense"),
+                   help="with --sat --train: which passes are sparse (bdwp: FF and BP; forward: FF only)")
     outputs(p)
 
     p = sub.add_parser("area", help="area breakdown of a systolic array, without a workload")
@@ -201,9 +208,19 @@ def _run(args: argparse.Namespace) -> int:
     from hwsim.report.table import format_table, write_csv, write_json
     from hwsim.sim.engine import simulate
 
+    network = load_workload(args.workload)
+    if args.batch is not None:
+        from dataclasses import replace
+
+        network = replace(network, batch=args.batch)
+    if args.sat:
+        return _run_sat(args, network)
+    for flag in ("sparsity", "train"):
+        if getattr(args, flag):
+            raise InputError("needs --sat (sparse and training runs model the SAT accelerator)", field=f"--{flag}",
+                             value=getattr(args, flag))
     arch = _arch(args)
     tech = load_technology(args.tech)
-    network = load_workload(args.workload)
     report = simulate(network, arch, compat=args.compat, pack=args.pack_groups, tech=tech)
     rows = report.rows()
     if args.json:
@@ -224,6 +241,42 @@ def _run(args: argparse.Namespace) -> int:
               f"{100 * total.utilization:.2f} % PE utilisation, {total.dram_bytes:,} DRAM bytes")
         print(f"{s['Energy uJ']:,.1f} uJ ({s['pJ/MAC']:.3f} pJ/MAC, {s['TOPS/W']:.3f} TOPS/W); "
               f"area {s['Area mm2']:.3f} mm2 ({s['Peak TOPS/mm2']:.3f} peak TOPS/mm2)")
+    return EXIT_OK
+
+
+def _run_sat(args: argparse.Namespace, network: Network) -> int:
+    from hwsim.arch.sat import SatArray
+    from hwsim.cost.tech import load_technology
+    from hwsim.report.table import format_table, write_csv, write_json
+    from hwsim.sim.training import simulate_training
+    from hwsim.workload.sparsity import NMSparsity
+    from hwsim.workload.training import Pass, Scheme
+
+    sat = SatArray(array=_arch(args)) if (args.array or args.config or args.arch) else SatArray()
+    scheme = Scheme(args.scheme) if args.sparsity else Scheme.DENSE
+    sparsity = NMSparsity.parse(args.sparsity) if args.sparsity else None
+    report = simulate_training(network, sat, scheme=scheme, sparsity=sparsity, tech=load_technology(args.tech))
+    rows = report.rows()
+    if not args.train:
+        rows = [r for r in rows if r["Pass"] == Pass.FF.value]
+    columns = ("Layer", "Pass", "M", "N", "K", "Sparsity", "Dataflow", "Total Cycles", "Dense Cycles", "Speed-up",
+               "Utilization %", "Energy pJ")
+    summary = report.summary()
+    if args.json:
+        write_json(args.json, {"summary": summary, "passes": rows})
+    if args.csv:
+        write_csv(args.csv, rows, list(rows[0]) if rows else columns)
+    if not args.quiet:
+        a = sat.array
+        what = "training step" if args.train else "forward pass"
+        print(f"{network.name} (batch {network.batch}) {what} on SAT: {a.rows}x{a.cols} {a.precision}, "
+              f"{a.clock_mhz:g} MHz, {report.tech}; {summary['Scheme']} {summary['Sparsity']}")
+        print(format_table(rows, columns))
+        passes = list(Pass) if args.train else [Pass.FF]
+        print("; ".join(f"{p.value.upper()} {report.cycles(p):,} cycles ({report.speedup(p):.2f}x)" for p in passes))
+        if args.train:
+            print(f"step: {report.cycles():,} cycles, {summary['Latency ms']:.3f} ms, {summary['Energy mJ']:.3f} mJ; "
+                  f"{report.speedup():.2f}x over dense training on the same hardware")
     return EXIT_OK
 
 

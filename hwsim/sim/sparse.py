@@ -1,0 +1,626 @@
+"""SAT's N:M sparse systolic engine: a cycle-stepped reference and the closed form that agrees with it exactly.
+
+SAT (Fang et al., IEEE TCAD 2023) runs dense and N:M sparse GEMMs on one array. A PE holds a kept weight and its
+``log2(M)``-bit index within its group; the activation side delivers a *window* of the ``M`` activations the group
+spans, and an ``M:1`` multiplexer in the PE picks the one its weight needs. The array is otherwise the dense
+systolic array of :mod:`hwsim.sim.stepped`, run weight stationary (``ws``) or output stationary (``os``); input
+stationary is not a SAT mode.
+
+To keep the GEMM's ``M, N`` apart from N:M's, the sparsity is written ``n_keep:m_group``.
+
+Compressed layout
+-----------------
+``O[M, N] = A[M, K] @ B[K, N]`` with ``B`` N:M sparse along ``K``: groups of ``m_group`` consecutive ``k``, group
+``g`` spanning ``k = g*m_group .. g*m_group + m_group - 1``. ``K = q*m_group + p`` (``0 <= p < m_group``) gives ``q``
+full groups and, when ``p > 0``, one partial group of ``p`` weights. A full group keeps ``n_keep`` weights, the
+partial group ``min(n_keep, p)`` (a group can keep no more weights than it has), so the compressed ``B`` has
+
+    ``K' = compressed_rows(K, n_keep, m_group) = q*n_keep + min(n_keep, p)``
+
+rows: ``K' <= K``, equal in dense mode (``n_keep == m_group``) and when ``K <= n_keep``, smaller as soon as a full
+group is pruned. Row ``r = g*n_keep + s`` holds, for every output column ``n``, ``values[r, n]`` and ``indices[r,
+n]``: the value and the in-group index of the ``s``-th kept weight of group ``g``, i.e. of ``B[g*m_group +
+indices[r, n], n]`` (any order within a group). The kept indices of one group and column must
+differ. A slot whose position ``g*m_group + index`` is ``>= K`` (past the end of the partial group) is *empty*: its
+value must be 0. A kept weight whose value happens to be 0 is not empty: it is a real weight that was kept.
+
+**Dense mode** is ``n_keep == m_group``: every weight is kept in place (``indices[r, n] == r % m_group``, checked),
+the multiplexer has nothing to choose, and the engine streams single activations instead of windows -- it *is* the
+dense machine on ``K' = K``, and its cycles, product, trace and counts are exactly
+:func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything below holds for it with ``window = 1`` and groups of one
+(``n_keep = m_group = 1``). In sparse mode (``n_keep < m_group``) ``window = m_group``.
+
+Mapping (``R x C`` PEs, folds column fold outer, each ``L = 2R + C + T - 2`` cycles on a clean array)
+-----------------------------------------------------------------------------------------------------
+* **ws**: exactly the dense WS machine with ``Sr = K'`` (compressed rows), ``Sc = N``, ``T = M``. Cycles ``0..R-1``
+  shift the tile in, bottom row first; PE ``(i, j)`` then holds ``(values, indices)[r0+i, c0+j]``. Array row ``i``
+  is fed at cycle ``R+t+i`` the window ``A[t, g*m_group : g*m_group + m_group]`` of the group ``g = (r0+i) //
+  n_keep`` of its compressed row (``k >= K`` read as 0); windows move right one PE per cycle, each PE multiplies its
+  weight by ``window[index]`` and adds it to the partial sum from above, and column ``j`` emits ``O[t, c0+j]`` at
+  cycle ``2R-1+t+j``. Row folds' partial sums are added outside the array.
+* **os**: the dense OS machine with ``Sr = M``, ``Sc = N`` and ``T = K'`` steps. Column ``j`` is fed at cycle
+  ``t+j`` the compressed weight ``(values, indices)[t, c0+j]`` (moving down), array row ``i`` at cycle ``t+i`` the
+  window of group ``t // n_keep`` of ``A[r0+i, :]`` (moving right); PE ``(i, j)`` accumulates ``value *
+  window[index]`` in place, and column ``j`` drains bottom row first from cycle ``T-1+R+j``.
+
+The sparse GEMM is therefore the dense one on ``(M, N, K')``: same folds, cycles, filter and ofmap traffic, with
+``K'`` in place of ``K``. Only the activation side differs.
+
+Demand trace and SRAM counts
+----------------------------
+The trace is a :class:`~hwsim.sim.stepped.DemandTrace`, one row per cycle, one column per edge lane, entries flat
+indices or :data:`~hwsim.sim.stepped.BUBBLE`:
+
+* ifmap lanes: the flat index of the window's **first** element, ``A[m, g*m_group] -> m*K + g*m_group``: the
+  window's elements are read together.
+* filter lanes: the flat index of the kept dense weight, ``B[k, n] -> k*N + n``, or ``BUBBLE`` for an empty slot.
+  An empty slot is still loaded (its value, 0, occupies the PE or the lane) but names no element of ``B``.
+* ofmap lanes: as in the dense model, ``O[m, n] -> m*N + n``.
+
+SRAM counts, the same rules in :func:`simulate_sparse_gemm` (read off its trace) and :func:`sparse_gemm_compute`:
+
+* **ifmap reads**: every ifmap entry ``e`` reads the window's in-range elements, ``min(window, K - e % K)``: a
+  window of the partial group reads ``p`` elements, the others ``window``. A group's window is read once per
+  compressed row (WS: per array row holding one of its slots; OS: per step), so a sparse GEMM reads
+  ``M * ceil(N/C) * E`` elements with ``E = q*n_keep*m_group + min(n_keep, p)*p`` (``E = K`` in dense mode) --
+  ``n_keep`` times the dense figure for a whole number of groups, the price of feeding a multiplexer per PE.
+* **filter reads**: every compressed slot loaded, **empty slots included** -- the hardware reads the compressed
+  weight memory slot by slot and cannot skip an empty one: ``K' N`` (ws), ``K' N ceil(M/R)`` (os). They are
+  counted from the engine's record of loads (:attr:`SparseSteppedResult.filter_loads`), a superset of the
+  trace's non-bubble filter entries.
+* **ofmap writes**: non-bubble ofmap entries, ``M N ceil(K'/R)`` (ws) or ``M N`` (os), as in the dense model.
+
+Worked example
+--------------
+WS, 2:4, ``R = C = 2``, ``M = 2``, ``K = 4`` (one group), ``N = 2``: column 0 keeps ``B[1, 0]`` and ``B[3, 0]``,
+column 1 keeps ``B[0, 1]`` and ``B[2, 1]``, so ``K' = 2``, ``indices = [[1, 0], [3, 2]]``. One fold of ``L = 2*2 + 2
++ 2 - 2 = 6`` cycles (dense: ``Sr = 4``, two row folds, 12 cycles). Cycles 0-1 load row 1 (``B[3, 0] -> 6``,
+``B[2, 1] -> 5``) then row 0 (``B[1, 0] -> 2``, ``B[0, 1] -> 1``). Both compressed rows belong to group 0, so row
+``i`` is fed the window ``A[t, 0:4]`` (``-> 4t``) at cycle ``2+t+i``; PE ``(0, 0)`` picks element 1 of it, PE
+``(1, 0)`` element 3. ``O[t, j]`` leaves column ``j`` at cycle ``3+t+j``::
+
+    cycle   ifmap (R lanes)   filter (C lanes)   ofmap (C lanes)
+      0       -1  -1            6   5             -1  -1
+      1       -1  -1            2   1             -1  -1
+      2        0  -1           -1  -1             -1  -1
+      3        4   0           -1  -1              0  -1
+      4       -1   4           -1  -1              2   1
+      5       -1  -1           -1  -1             -1   3
+
+ifmap reads ``4 windows x 4 = 16`` (``E = 1*2*4 = 8`` per row of ``A``), filter reads 4, ofmap writes 4.
+
+>>> import numpy as np
+>>> from hwsim.types import Dataflow
+>>> a = np.arange(8, dtype=np.int8).reshape(2, 4)
+>>> values = np.array([[10, 20], [30, 40]], dtype=np.int8)
+>>> indices = np.array([[1, 0], [3, 2]], dtype=np.uint8)
+>>> r = simulate_sparse_gemm(a, values, indices, k=4, n_keep=2, m_group=4, rows=2, cols=2,
+...                          dataflow=Dataflow.WEIGHT_STATIONARY)
+>>> r.cycles, r.trace.ifmap[:, 1].tolist(), r.product.tolist()
+(6, [-1, -1, -1, 0, 4, -1], [[100, 80], [260, 320]])
+>>> r.ifmap_reads, r.filter_reads, r.ofmap_writes
+(16, 4, 4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from hwsim.errors import InputError
+from hwsim.sim.compute import ComputeCounts, gemm_compute, map_gemm
+from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, _fold_count, _folds
+from hwsim.types import Dataflow
+from hwsim.workload.lowering import GemmDims
+
+__all__ = [
+    "SparseArgumentError",
+    "SparseSteppedResult",
+    "compressed_rows",
+    "simulate_sparse_gemm",
+    "sparse_gemm_compute",
+]
+
+_MAX_GROUP = 256  # indices are uint8
+
+
+class SparseArgumentError(InputError, ValueError):
+    """A bad argument to this module: an :class:`~hwsim.errors.InputError` (one line naming field and value)
+    that is also a :class:`ValueError`, like the argument errors of :mod:`hwsim.sim.stepped`."""
+
+
+@dataclass(frozen=True)
+class SparseSteppedResult(SteppedResult):
+    """What the stepped sparse array computed, when it touched which operand, and its SRAM counts.
+
+    Attributes
+    ----------
+    product, trace
+        As in :class:`~hwsim.sim.stepped.SteppedResult`; the trace's conventions are the module docstring's.
+    filter_loads
+        ``(cycles, filter lanes)`` bool: the lane loads a compressed slot that cycle, empty slots included (where
+        the trace holds :data:`~hwsim.sim.stepped.BUBBLE`).
+    k
+        The GEMM's ``K`` (the ifmap trace's row stride).
+    window
+        Activations per ifmap window: ``m_group``, or 1 in dense mode.
+    """
+
+    filter_loads: np.ndarray
+    k: int
+    window: int
+
+    @property
+    def ifmap_reads(self) -> int:
+        """In-range activations read: ``min(window, K - e % K)`` per ifmap entry ``e``."""
+        starts = self.trace.ifmap[self.trace.ifmap != BUBBLE] % self.k
+        return int(np.minimum(self.window, self.k - starts).sum())
+
+    @property
+    def filter_reads(self) -> int:
+        """Compressed slots loaded, empty ones included."""
+        return int(np.count_nonzero(self.filter_loads))
+
+    @property
+    def ofmap_writes(self) -> int:
+        """Outputs (partial or final) written."""
+        return int(np.count_nonzero(self.trace.ofmap != BUBBLE))
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Public functions
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def compressed_rows(k: int, n_keep: int, m_group: int) -> int:
+    """Rows ``K'`` of an N:M compressed ``K x N`` operand: ``q*n_keep + min(n_keep, p)`` with ``K = q*m_group + p``.
+
+    Parameters
+    ----------
+    k
+        The dense reduction length ``K``, >= 1.
+    n_keep, m_group
+        The sparsity ``n_keep:m_group``, ``1 <= n_keep <= m_group <= 256``.
+
+    Returns
+    -------
+    int
+        ``K'``; ``K`` itself in dense mode (``n_keep == m_group``).
+
+    Raises
+    ------
+    SparseArgumentError
+        One line naming the bad argument.
+
+    Examples
+    --------
+    >>> compressed_rows(8, 2, 4), compressed_rows(5, 2, 4), compressed_rows(7, 4, 4)
+    (4, 3, 7)
+    """
+    k = _whole("k", k)
+    n_keep, m_group = _sparsity(n_keep, m_group)
+    return _compressed_rows(k, n_keep, m_group)
+
+
+def simulate_sparse_gemm(a: np.ndarray, values: np.ndarray, indices: np.ndarray, *, k: int, n_keep: int,
+                         m_group: int, rows: int, cols: int, dataflow: Dataflow) -> SparseSteppedResult:
+    """Step SAT's ``rows x cols`` array through ``a @ B`` cycle by cycle, ``B`` given N:M compressed.
+
+    Parameters
+    ----------
+    a
+        ``(M, K)`` int8, the dense ifmap operand.
+    values, indices
+        ``(K', N)`` int8 and uint8: the compressed filter operand in the module docstring's layout, ``K' =
+        compressed_rows(k, n_keep, m_group)``.
+    k
+        ``K``, which must equal ``a.shape[1]`` (it fixes the group layout ``K'`` is checked against).
+    n_keep, m_group
+        The sparsity ``n_keep:m_group``, ``1 <= n_keep <= m_group <= 256``; equal means dense mode.
+    rows, cols
+        PE array size, each >= 1.
+    dataflow
+        ``ws`` or ``os`` (:class:`~hwsim.types.Dataflow` or its value); ``is`` is not a SAT mode.
+
+    Returns
+    -------
+    SparseSteppedResult
+        The ``(M, N)`` int32 product ``a @ decompressed(B)``, the demand trace and the SRAM counts.
+
+    Raises
+    ------
+    SparseArgumentError
+        One line naming the bad argument: wrong type, dtype or shape, ``k`` not ``a``'s ``K``, an index ``>=
+        m_group``, a repeated index within a group, a non-zero empty slot, dense-mode indices not in place, an
+        array size below 1, or a dataflow other than ``ws``/``os``. A :class:`ValueError` as well.
+    """
+    flow = _dataflow(dataflow)
+    n_keep, m_group = _sparsity(n_keep, m_group)
+    rows, cols = _whole("rows", rows), _whole("cols", cols)
+    k, pos = _check_operands(a, values, indices, k, n_keep, m_group)
+    n_eff, window = (1, 1) if n_keep == m_group else (n_keep, m_group)
+    m, n = a.shape[0], values.shape[1]
+    kc = values.shape[0]
+
+    # The window each compressed row is fed: columns start(r) .. start(r) + window - 1 of A, zero past K.
+    start = np.arange(kc, dtype=np.int64) // n_eff * window
+    a_pad = np.zeros((m, -(-k // window) * window), dtype=np.int32)
+    a_pad[:, :k] = a
+    windows = a_pad[:, start[:, None] + np.arange(window)]  # (M, K', window)
+    window_idx = np.arange(m, dtype=np.int64)[:, None] * k + start[None, :]  # (M, K') flat index of element 0
+    # The multiplexer select; a dense-mode window holds the one activation its weight needs.
+    select = indices.astype(np.int32) if window > 1 else np.zeros(values.shape, dtype=np.int32)
+    slot_idx = np.where(pos < k, pos * n + np.arange(n, dtype=np.int64), BUBBLE)  # (K', N) filter trace entries
+    o_idx = np.arange(m * n, dtype=np.int64).reshape(m, n)
+
+    if flow is Dataflow.WEIGHT_STATIONARY:
+        product, trace, loads = _weight_stationary(values.astype(np.int32), select, slot_idx, windows, window_idx,
+                                                   o_idx, rows, cols)
+    else:
+        product, trace, loads = _output_stationary(values.astype(np.int32), select, slot_idx, windows, window_idx,
+                                                   o_idx, rows, cols)
+    return SparseSteppedResult(product=product.reshape(m, n), trace=trace, filter_loads=loads, k=k, window=window)
+
+
+def sparse_gemm_compute(gemm: GemmDims, n_keep: int, m_group: int, rows: int, cols: int,
+                        dataflow: Dataflow) -> ComputeCounts:
+    """Cycles and SRAM accesses of ``gemm.repeat`` runs of an N:M sparse GEMM on SAT's array, in closed form.
+
+    The sparse GEMM is the dense one on ``(M, N, K')`` (module docstring), so everything but the ifmap reads is
+    :func:`~hwsim.sim.compute.gemm_compute`'s for ``K'``; the ifmap reads are ``M * ceil(N/C) * E`` per run.
+
+    Parameters
+    ----------
+    gemm
+        The dense GEMM's dimensions (``K`` uncompressed) and its ``repeat``.
+    n_keep, m_group
+        The sparsity ``n_keep:m_group`` of ``B`` along ``K``.
+    rows, cols
+        PE array size, each >= 1.
+    dataflow
+        ``ws`` or ``os``.
+
+    Returns
+    -------
+    ComputeCounts
+        ``macs`` counts the multiplications the PEs perform, ``M N K'`` per run (empty slots included, kept zeros
+        too); folds, cycles, utilisations and the filter/ofmap counts are those of the ``K'`` GEMM; ``ifmap_reads``
+        follows the window rule.
+
+    Raises
+    ------
+    SparseArgumentError
+        One line naming the bad argument.
+    """
+    flow = _dataflow(dataflow)
+    n_keep, m_group = _sparsity(n_keep, m_group)
+    rows, cols = _whole("rows", rows), _whole("cols", cols)
+    if not isinstance(gemm, GemmDims):
+        raise SparseArgumentError("must be a GemmDims", field="gemm", value=type(gemm).__name__)
+    for name in ("m", "n", "k", "repeat"):
+        _whole(f"gemm.{name}", getattr(gemm, name))
+    kc = _compressed_rows(gemm.k, n_keep, m_group)
+    compressed = GemmDims(m=gemm.m, n=gemm.n, k=kc, repeat=gemm.repeat)
+    counts = gemm_compute(compressed, rows, cols, flow)
+    col_folds = map_gemm(compressed, rows, cols, flow).col_folds
+    ifmap = gemm.m * col_folds * _window_elements(gemm.k, n_keep, m_group) * gemm.repeat
+    return replace(counts, ifmap_reads=ifmap)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Argument checks and layout arithmetic
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _whole(name: str, v: object) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+        raise SparseArgumentError("must be a whole number >= 1", field=name, value=v)
+    return int(v)
+
+
+def _sparsity(n_keep: object, m_group: object) -> tuple[int, int]:
+    n_keep, m_group = _whole("n_keep", n_keep), _whole("m_group", m_group)
+    if m_group > _MAX_GROUP:
+        raise SparseArgumentError(f"must be <= {_MAX_GROUP} (indices are uint8)", field="m_group", value=m_group)
+    if n_keep > m_group:
+        raise SparseArgumentError(f"must not exceed m_group = {m_group}", field="n_keep", value=n_keep)
+    return n_keep, m_group
+
+
+def _dataflow(dataflow: object) -> Dataflow:
+    try:
+        flow = Dataflow(dataflow.lower() if isinstance(dataflow, str) else dataflow)
+    except ValueError:
+        raise SparseArgumentError("unknown dataflow: expected ws or os", field="dataflow", value=dataflow) from None
+    if flow not in (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY):
+        raise SparseArgumentError("is not a SAT mode: use ws or os", field="dataflow", value=flow.value)
+    return flow
+
+
+def _compressed_rows(k: int, n_keep: int, m_group: int) -> int:
+    q, p = divmod(k, m_group)
+    return q * n_keep + min(n_keep, p)
+
+
+def _window_elements(k: int, n_keep: int, m_group: int) -> int:
+    """``E``: activations one row of ``A`` supplies to the ``K'`` compressed rows (in-range window elements)."""
+    if n_keep == m_group:
+        return k  # dense mode: one activation per row
+    q, p = divmod(k, m_group)
+    return q * n_keep * m_group + min(n_keep, p) * p
+
+
+def _check_operands(a: object, values: object, indices: object, k: object, n_keep: int, m_group: int,
+                    ) -> tuple[int, np.ndarray]:
+    """Validate the operands; return ``K`` and each slot's dense position ``g*m_group + index`` ``(K', N)``."""
+    for name, x, dtype, dims in (("a", a, np.int8, "(M, K)"), ("values", values, np.int8, "(K', N)"),
+                                 ("indices", indices, np.uint8, "(K', N)")):
+        if not isinstance(x, np.ndarray):
+            raise SparseArgumentError(f"must be a numpy {np.dtype(dtype)} array {dims}", field=name,
+                                      value=type(x).__name__)
+        if x.dtype != dtype:
+            raise SparseArgumentError(f"must have dtype {np.dtype(dtype)}", field=name, value=str(x.dtype))
+        if x.ndim != 2 or 0 in x.shape:
+            raise SparseArgumentError(f"must be 2-D {dims} with no empty dimension", field=name, value=x.shape)
+    k = _whole("k", k)
+    if a.shape[1] != k:
+        raise SparseArgumentError(f"must equal a's K = {a.shape[1]}", field="k", value=k)
+    kc = _compressed_rows(k, n_keep, m_group)
+    if values.shape[0] != kc:
+        raise SparseArgumentError(f"must have K' = compressed_rows({k}, {n_keep}, {m_group}) = {kc} rows",
+                                  field="values.shape", value=values.shape)
+    if indices.shape != values.shape:
+        raise SparseArgumentError(f"must equal values.shape = {values.shape}", field="indices.shape",
+                                  value=indices.shape)
+    if int(indices.max()) >= m_group:
+        r, c = np.argwhere(indices >= m_group)[0]
+        raise SparseArgumentError(f"must be < m_group = {m_group}", field=f"indices[{r}, {c}]",
+                                  value=int(indices[r, c]))
+    row = np.arange(kc, dtype=np.int64)
+    if n_keep == m_group:
+        misplaced = indices != (row % m_group)[:, None]
+        if misplaced.any():
+            r, c = np.argwhere(misplaced)[0]
+            raise SparseArgumentError(f"dense mode ({n_keep}:{m_group}) keeps every weight in place: must be "
+                                      f"{r % m_group}", field=f"indices[{r}, {c}]", value=int(indices[r, c]))
+    pos = (row // n_keep * m_group)[:, None] + indices.astype(np.int64)
+    # Positions rise group by group, so a repeat within a group and column shows up as equal neighbours once
+    # each column is sorted.
+    order = np.argsort(pos, axis=0, kind="stable")
+    sorted_pos = np.take_along_axis(pos, order, axis=0)
+    repeated = sorted_pos[1:] == sorted_pos[:-1]
+    if repeated.any():
+        i, c = np.argwhere(repeated)[0]
+        r = order[i + 1, c]
+        raise SparseArgumentError("repeats an index already kept in its group and column",
+                                  field=f"indices[{r}, {c}]", value=int(indices[r, c]))
+    stray = (pos >= k) & (values != 0)
+    if stray.any():
+        r, c = np.argwhere(stray)[0]
+        raise SparseArgumentError(f"is an empty slot (position {pos[r, c]} >= K = {k}) and must hold 0",
+                                  field=f"values[{r}, {c}]", value=int(values[r, c]))
+    return k, pos
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Edge schedules
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _edge_feed(payload: np.ndarray, index: np.ndarray, length: int, lanes: int, start: int,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Skewed edge schedule of one fold: lane ``i`` carries ``payload[t, i]`` at cycle ``start + t + i``.
+
+    ``payload`` is ``(T, used, P)`` int32 (``P`` words per lane per cycle: a window, or a weight and its index),
+    ``index`` ``(T, used)`` the trace entries. Returns ``feed`` ``(length, P + 1, lanes)`` int32 -- per cycle the
+    ``P`` payload rows and a tag row (``t`` or :data:`BUBBLE`), what the edge registers take -- and the trace
+    ``(length, lanes)`` int64. The SRAM side's read schedule, built for the whole fold at once.
+    """
+    t_len, used, words = payload.shape
+    t = np.arange(length)[:, None] - start - np.arange(lanes)[None, :]
+    ok = (t >= 0) & (t < t_len) & (np.arange(lanes)[None, :] < used)
+    tt, ii = np.nonzero(ok)
+    ts = t[tt, ii]
+    feed = np.zeros((length, words + 1, lanes), dtype=np.int32)
+    feed[:, words, :] = BUBBLE
+    feed[tt, :words, ii] = payload[ts, ii]
+    feed[tt, words, ii] = ts
+    trace = np.full((length, lanes), BUBBLE, dtype=np.int64)
+    trace[tt, ii] = index[ts, ii]
+    return feed, trace
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Weight stationary
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _weight_stationary(values: np.ndarray, select: np.ndarray, slot_idx: np.ndarray, windows: np.ndarray,
+                       window_idx: np.ndarray, o_idx: np.ndarray, rows: int, cols: int,
+                       ) -> tuple[np.ndarray, DemandTrace, np.ndarray]:
+    """The WS machine: compressed slots held in the PEs, windows of ``A`` streamed from the left.
+
+    ``values``/``select``/``slot_idx`` are ``(K', N)``; ``windows`` ``(M, K', window)`` and ``window_idx`` ``(M,
+    K')`` give what array row ``r`` is fed at stream position ``t``. Returns the flat int32 product, the trace and
+    the filter-load record.
+    """
+    sr, sc = values.shape
+    t_len, _, window = windows.shape
+    length = 2 * rows + cols + t_len - 2
+    cycles = _fold_count(sr, sc, rows, cols) * length
+    filter_trace = np.full((cycles, cols), BUBBLE, dtype=np.int64)
+    filter_loads = np.zeros((cycles, cols), dtype=bool)
+    ifmap_trace = np.empty((cycles, rows), dtype=np.int64)
+    ofmap_trace = np.full((cycles, cols), BUBBLE, dtype=np.int64)
+    product = np.zeros(o_idx.size, dtype=np.int32)
+
+    # PE registers. The stationary slot is (value, select, loaded); windows travel as `window` value planes plus a
+    # tag plane, partial sums as [value, tag], both double-buffered (register next <- register now).
+    w_val = np.zeros((rows, cols), dtype=np.int32)
+    w_sel = np.zeros((rows, cols), dtype=np.int64)
+    w_loaded = np.zeros((rows, cols), dtype=bool)
+    x_regs = [np.zeros((window + 1, rows, cols), dtype=np.int32) for _ in range(2)]
+    p_regs = [np.zeros((2, rows, cols), dtype=np.int32) for _ in range(2)]
+    picked = np.zeros((rows, cols), dtype=np.int32)
+    mac = np.zeros((rows, cols), dtype=np.int32)
+    # PE (i, j)'s multiplexer reads plane w_sel[i, j] of the window register at (i, j): a flat index into it.
+    pe_offset = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
+    mux = np.zeros((rows, cols), dtype=np.int64)
+    top = np.array([[0], [BUBBLE]], dtype=np.int32)
+    bottom = np.empty((length, 2, cols), dtype=np.int32)
+
+    for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
+        base = fold * length
+        # The tile, padded with unloaded PEs; it loads bottom row first so that tile row i ends up in array row
+        # i. Empty slots load too (as 0) but name no element of B.
+        tile_val = np.zeros((rows, cols), dtype=np.int32)
+        tile_sel = np.zeros((rows, cols), dtype=np.int64)
+        tile_tag = np.full((rows, cols), BUBBLE, dtype=np.int64)
+        tile_loaded = np.zeros((rows, cols), dtype=bool)
+        tile_val[:ru, :cu] = values[r0:r0 + ru, c0:c0 + cu]
+        tile_sel[:ru, :cu] = select[r0:r0 + ru, c0:c0 + cu]
+        tile_tag[:ru, :cu] = slot_idx[r0:r0 + ru, c0:c0 + cu]
+        tile_loaded[:ru, :cu] = True
+        filter_trace[base:base + rows] = tile_tag[::-1]
+        filter_loads[base:base + rows] = tile_loaded[::-1]
+
+        feed, ifmap_trace[base:base + length] = _edge_feed(windows[:, r0:r0 + ru], window_idx[:, r0:r0 + ru],
+                                                           length, rows, rows)
+
+        # Phase 1, cycles 0..R-1: the tile shifts down one row per cycle. Nothing streams yet.
+        w_val.fill(0)
+        w_sel.fill(0)
+        w_loaded.fill(False)
+        for c in range(rows):
+            w_val[1:] = w_val[:-1]
+            w_sel[1:] = w_sel[:-1]
+            w_loaded[1:] = w_loaded[:-1]
+            w_val[0] = tile_val[rows - 1 - c]
+            w_sel[0] = tile_sel[rows - 1 - c]
+            w_loaded[0] = tile_loaded[rows - 1 - c]
+        np.multiply(w_sel, rows * cols, out=mux)
+        mux += pe_offset
+
+        # Phase 2, cycles R..L-1: stream windows, select, multiply, pass partial sums down.
+        for reg in (*x_regs, *p_regs):
+            reg.fill(0)
+            reg[-1] = BUBBLE
+        bottom[:rows, 0] = 0
+        bottom[:rows, 1] = BUBBLE
+        for c in range(rows, length):
+            x_now, x_old = x_regs[c & 1], x_regs[(c + 1) & 1]
+            p_now, p_old = p_regs[c & 1], p_regs[(c + 1) & 1]
+            # Windows (and their tags) move one PE right; the left edge takes this cycle's feed.
+            x_now[:, :, 1:] = x_old[:, :, :-1]
+            x_now[:, :, 0] = feed[c]
+            # The M:1 multiplexer: each PE takes the window element its weight's index names.
+            np.take(x_now, mux, out=picked, mode="clip")
+            np.multiply(w_val, picked, out=mac)
+            p_now[:, 1:] = p_old[:, :-1]
+            p_now[:, 0] = top
+            p_now[0] += mac
+            # A loaded PE (empty slots included: they still sit in the chain) stamps its psum with the stream
+            # tag; a PE below the tile forwards psum and tag untouched.
+            np.copyto(p_now[1], x_now[window], where=w_loaded)
+            bottom[c] = p_now[:, rows - 1]
+
+        cyc, lane = np.nonzero(bottom[:, 1] >= 0)
+        flat = o_idx[bottom[cyc, 1, lane], c0 + lane]
+        ofmap_trace[base + cyc, lane] = flat
+        # Row folds' partial sums meet here, outside the array; (t, column) is unique within a fold.
+        product[flat] += bottom[cyc, 0, lane]
+    return product, DemandTrace(ifmap=ifmap_trace, filter=filter_trace, ofmap=ofmap_trace), filter_loads
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Output stationary
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _output_stationary(values: np.ndarray, select: np.ndarray, slot_idx: np.ndarray, windows: np.ndarray,
+                       window_idx: np.ndarray, o_idx: np.ndarray, rows: int, cols: int,
+                       ) -> tuple[np.ndarray, DemandTrace, np.ndarray]:
+    """The OS machine: outputs accumulate in place, windows of ``A`` stream from the left, compressed slots from
+    the top, then the columns drain. Arguments and returns as :func:`_weight_stationary`'s."""
+    kc, n = values.shape
+    m, _, window = windows.shape
+    length = 2 * rows + cols + kc - 2
+    drain_start = kc - 1 + rows  # column j starts draining at drain_start + j, the cycle after its last MAC
+    cycles = _fold_count(m, n, rows, cols) * length
+    ifmap_trace = np.empty((cycles, rows), dtype=np.int64)
+    filter_trace = np.empty((cycles, cols), dtype=np.int64)
+    filter_loads = np.empty((cycles, cols), dtype=bool)
+    ofmap_trace = np.empty((cycles, cols), dtype=np.int64)
+    product = np.zeros(o_idx.size, dtype=np.int32)
+    slots = np.stack([values, select.astype(np.int32)], axis=-1)  # (K', N, 2): what a filter lane carries
+
+    # Windows travel as `window` value planes + a tag plane; weights as [value, select, tag]. Double-buffered.
+    a_regs = [np.zeros((window + 1, rows, cols), dtype=np.int32) for _ in range(2)]
+    b_regs = [np.zeros((3, rows, cols), dtype=np.int32) for _ in range(2)]
+    acc = np.zeros((rows, cols), dtype=np.int32)
+    acc_tag = np.zeros((rows, cols), dtype=np.int64)
+    picked = np.zeros((rows, cols), dtype=np.int32)
+    mac = np.zeros((rows, cols), dtype=np.int32)
+    mux = np.zeros((rows, cols), dtype=np.int64)
+    pe_offset = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
+    fed = np.zeros((rows, cols), dtype=bool)
+    fed_b = np.zeros((rows, cols), dtype=bool)
+    emit_val = np.empty((length, cols), dtype=np.int32)
+    emit_tag = np.empty((length, cols), dtype=np.int64)
+
+    for fold, (r0, ru, c0, cu) in enumerate(_folds(m, n, rows, cols)):
+        base = fold * length
+        a_feed, ifmap_trace[base:base + length] = _edge_feed(windows[r0:r0 + ru].transpose(1, 0, 2),
+                                                             window_idx[r0:r0 + ru].T, length, rows, 0)
+        b_feed, filter_trace[base:base + length] = _edge_feed(slots[:, c0:c0 + cu], slot_idx[:, c0:c0 + cu],
+                                                              length, cols, 0)
+        # A filter lane loads a slot whenever it carries a tag, empty slots included.
+        filter_loads[base:base + length] = b_feed[:, 2] >= 0
+        owner = o_idx[r0:r0 + ru, c0:c0 + cu]
+        owner = np.pad(owner, ((0, rows - ru), (0, cols - cu)), constant_values=BUBBLE)
+
+        for reg in (*a_regs, *b_regs):
+            reg.fill(0)
+            reg[-1] = BUBBLE
+        acc.fill(0)
+        acc_tag.fill(BUBBLE)
+        emit_val.fill(0)
+        emit_tag.fill(BUBBLE)
+        for c in range(length):
+            a_now, a_old = a_regs[c & 1], a_regs[(c + 1) & 1]
+            b_now, b_old = b_regs[c & 1], b_regs[(c + 1) & 1]
+            # Windows move one PE right, weights one PE down; the edges take this cycle's feeds.
+            a_now[:, :, 1:] = a_old[:, :, :-1]
+            a_now[:, :, 0] = a_feed[c]
+            b_now[:, 1:, :] = b_old[:, :-1, :]
+            b_now[:, 0, :] = b_feed[c]
+            # Columns 0..d-1 are draining (column j from cycle drain_start + j on): they emit their bottom
+            # accumulator and shift the rest down one row. The others keep multiplying.
+            d = min(max(c - drain_start + 1, 0), cols)
+            if d:
+                emit_val[c, :d] = acc[rows - 1, :d]
+                emit_tag[c, :d] = acc_tag[rows - 1, :d]
+                acc[1:, :d] = acc[:-1, :d]
+                acc[0, :d] = 0
+                acc_tag[1:, :d] = acc_tag[:-1, :d]
+                acc_tag[0, :d] = BUBBLE
+            if d < cols:
+                live = np.s_[:, d:]
+                # The M:1 multiplexer: each PE takes the element of its window that the passing weight names.
+                np.multiply(b_now[1], rows * cols, out=mux)
+                mux += pe_offset
+                np.take(a_now, mux, out=picked, mode="clip")
+                np.multiply(b_now[0][live], picked[live], out=mac[live])
+                acc[live] += mac[live]
+                # A MAC is real when both operands carry a tag (an empty slot's does); it marks the accumulator
+                # as holding its output.
+                np.greater_equal(a_now[window][live], 0, out=fed[live])
+                np.greater_equal(b_now[2][live], 0, out=fed_b[live])
+                fed[live] &= fed_b[live]
+                np.copyto(acc_tag[live], owner[live], where=fed[live])
+
+        ofmap_trace[base:base + length] = emit_tag
+        cyc, lane = np.nonzero(emit_tag >= 0)
+        product[emit_tag[cyc, lane]] = emit_val[cyc, lane]
+    return product, DemandTrace(ifmap=ifmap_trace, filter=filter_trace, ofmap=ofmap_trace), filter_loads
