@@ -110,7 +110,7 @@ import numpy as np
 
 from hwsim.errors import InputError
 from hwsim.sim.compute import ComputeCounts, gemm_compute, map_gemm
-from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, _fold_count, _folds
+from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, _fold_count, _folds, drain_columns
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
 
@@ -595,16 +595,10 @@ def _output_stationary(values: np.ndarray, select: np.ndarray, slot_idx: np.ndar
             a_now[:, :, 0] = a_feed[c]
             b_now[:, 1:, :] = b_old[:, :-1, :]
             b_now[:, 0, :] = b_feed[c]
-            # Columns 0..d-1 are draining (column j from cycle drain_start + j on): they emit their bottom
-            # accumulator and shift the rest down one row. The others keep multiplying.
+            # Columns 0..d-1 are draining (column j from cycle drain_start + j on); the others keep multiplying.
             d = min(max(c - drain_start + 1, 0), cols)
             if d:
-                emit_val[c, :d] = acc[rows - 1, :d]
-                emit_tag[c, :d] = acc_tag[rows - 1, :d]
-                acc[1:, :d] = acc[:-1, :d]
-                acc[0, :d] = 0
-                acc_tag[1:, :d] = acc_tag[:-1, :d]
-                acc_tag[0, :d] = BUBBLE
+                drain_columns(acc, acc_tag, emit_val[c], emit_tag[c], d)
             if d < cols:
                 live = np.s_[:, d:]
                 # The M:1 multiplexer: each PE takes the element of its window that the passing weight names.

@@ -371,16 +371,10 @@ def _output_stationary(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> St
             a_now[:, :, 0] = a_feed[c]
             b_now[:, 1:, :] = b_old[:, :-1, :]
             b_now[:, 0, :] = b_feed[c]
-            # Columns 0..d-1 are draining (column j from cycle drain_start + j on): they emit their bottom
-            # accumulator and shift the rest down one row. The others keep multiplying.
+            # Columns 0..d-1 are draining (column j from cycle drain_start + j on); the others keep multiplying.
             d = min(max(c - drain_start + 1, 0), cols)
             if d:
-                emit_val[c, :d] = acc[rows - 1, :d]
-                emit_tag[c, :d] = acc_tag[rows - 1, :d]
-                acc[1:, :d] = acc[:-1, :d]
-                acc[0, :d] = 0
-                acc_tag[1:, :d] = acc_tag[:-1, :d]
-                acc_tag[0, :d] = BUBBLE
+                drain_columns(acc, acc_tag, emit_val[c], emit_tag[c], d)
             if d < cols:
                 live = np.s_[:, d:]
                 np.multiply(a_now[0][live], b_now[0][live], out=mac[live])
@@ -396,3 +390,14 @@ def _output_stationary(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> St
         product[emit_tag[cyc, lane]] = emit_val[cyc, lane]
     return SteppedResult(product.reshape(m, n),
                          DemandTrace(ifmap=ifmap_trace, filter=filter_trace, ofmap=ofmap_trace))
+
+
+def drain_columns(acc: np.ndarray, acc_tag: np.ndarray, emit_val: np.ndarray, emit_tag: np.ndarray, d: int) -> None:
+    """Output-stationary drain of columns ``0..d-1``: each emits its bottom accumulator (and tag) into this cycle's
+    ``emit_val``/``emit_tag`` row and shifts the rest of the column down one PE, a zero entering at the top."""
+    emit_val[:d] = acc[-1, :d]
+    emit_tag[:d] = acc_tag[-1, :d]
+    acc[1:, :d] = acc[:-1, :d]
+    acc[0, :d] = 0
+    acc_tag[1:, :d] = acc_tag[:-1, :d]
+    acc_tag[0, :d] = BUBBLE
