@@ -29,6 +29,7 @@ _REQUIRED_VALUES = (
     ("sram", "leakage_mw_per_kib"),
     ("dram", "energy_pj_per_byte"),
     ("pe_overhead", "area_fraction"), ("array_overhead", "area_fraction"), ("pe_leakage_nw_per_um2",),
+    ("mux2", "area_um2_per_bit"), ("mux2", "energy_pj_per_bit"),
 )
 _REQUIRED_LAWS = (("sram", "energy_pj_per_64bit_access"), ("sram", "area_mm2"))
 
@@ -93,6 +94,13 @@ class Technology:
               + self._value("pe_leakage_nw_per_um2") * logic_um2)
         return self.energy_factor * nw * 1e-6
 
+    def mux_energy_pj(self, inputs: int, bits: float) -> float:
+        """One selection by an ``inputs``:1 multiplexer of ``bits`` bits (``inputs - 1`` 2:1 cells per bit)."""
+        return self.energy_factor * self._value("mux2", "energy_pj_per_bit") * (inputs - 1) * bits
+
+    def add_energy_pj(self, precision: str) -> float:
+        return self.energy_factor * self._value("add", precision, "energy_pj")
+
     # -- area (um^2) ---------------------------------------------------------------------------------
 
     def mac_area_um2(self, precision: str) -> float:
@@ -101,6 +109,12 @@ class Technology:
 
     def register_area_um2(self, bits: float) -> float:
         return self.area_factor * self._value("register", "area_um2_per_bit") * bits
+
+    def mux_area_um2(self, inputs: int, bits: float) -> float:
+        return self.area_factor * self._value("mux2", "area_um2_per_bit") * (inputs - 1) * bits
+
+    def add_area_um2(self, precision: str) -> float:
+        return self.area_factor * self._value("add", precision, "area_um2")
 
     def sram_area_um2(self, capacity_kib: float) -> float:
         law = self.table["sram"]["area_mm2"]

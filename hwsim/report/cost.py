@@ -18,6 +18,7 @@ class EnergyBreakdown:
     sram_ofmap_pj: float = 0.0
     dram_pj: float = 0.0
     leakage_pj: float = 0.0
+    pruning_pj: float = 0.0  # SAT's pruning unit (sorting weights into N:M groups)
 
     @property
     def total_pj(self) -> float:
@@ -36,6 +37,7 @@ class AreaBreakdown:
     sram_ifmap_um2: float
     sram_filter_um2: float
     sram_ofmap_um2: float
+    sorter_um2: float = 0.0  # SAT's pruning unit
 
     @property
     def sram_um2(self) -> float:
@@ -43,7 +45,7 @@ class AreaBreakdown:
 
     @property
     def total_um2(self) -> float:
-        return self.array_um2 + self.sram_um2
+        return self.array_um2 + self.sram_um2 + self.sorter_um2
 
     @property
     def total_mm2(self) -> float:
@@ -56,7 +58,9 @@ class AreaBreakdown:
 
     def rows(self) -> list[dict[str, object]]:
         parts = (("PE (each)", self.pe_um2), ("PE array", self.array_um2), ("SRAM ifmap", self.sram_ifmap_um2),
-                 ("SRAM filter", self.sram_filter_um2), ("SRAM ofmap", self.sram_ofmap_um2),
-                 ("total", self.total_um2))
+                 ("SRAM filter", self.sram_filter_um2), ("SRAM ofmap", self.sram_ofmap_um2))
+        if self.sorter_um2:
+            parts += (("pruning unit", self.sorter_um2),)
+        parts += (("total", self.total_um2),)
         return [{"Component": name, "Area um2": um2, "Area mm2": um2 / 1e6,
                  "Share %": 100 * um2 / self.total_um2 if name != "PE (each)" else None} for name, um2 in parts]

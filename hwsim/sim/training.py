@@ -16,7 +16,9 @@ Per GEMM (:func:`hwsim.workload.training.training_gemms`):
 
 Cycles are compute cycles: the training model has no memory stalls (SAT's buffers are assumed to keep up; the
 inference model in :mod:`hwsim.sim.memory` is where stalls are studied). Energy comes from the cost module with the
-SRAM counts of each GEMM, plus the index metadata read with every sparse weight.
+SRAM counts of each GEMM, plus SAT's own (:mod:`hwsim.cost.sat`): the index metadata read with every sparse weight,
+the multiplexer and the wider operand window of every sparse MAC, and the pruning unit's sorting; the area is
+the array with its sparse PEs and the pruning unit.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hwsim.arch.sat import SatArray
-from hwsim.cost.area import systolic_area
 from hwsim.cost.energy import layer_energy
+from hwsim.cost.sat import sat_area, sorter_energy_pj, sparse_mac_overhead_pj
 from hwsim.cost.tech import Technology, load_technology
 from hwsim.errors import InputError
 from hwsim.report.cost import AreaBreakdown, EnergyBreakdown
@@ -127,10 +129,10 @@ def simulate_training(network: Network, sat: SatArray | None = None, *, scheme: 
         raise InputError(f"SAT's multiplexers take groups of at most {sat.m_max}", field="sparsity",
                          value=str(sparsity))
     technology = load_technology(tech) if isinstance(tech, str) else tech
-    area = systolic_area(sat.array, technology)
+    area = sat_area(sat, technology)
     gemms = [g for g in training_gemms(network, scheme, sparsity) if g.needed]
-    updates = _update_work(network, sat, scheme, sparsity, gemms)
-    passes = tuple(_pass(g, sat, technology, area, updates.get((g.layer, g.pass_), (0, 0))) for g in gemms)
+    updates = _update_work(sat, scheme, gemms, technology)
+    passes = tuple(_pass(g, sat, technology, area, updates.get((g.layer, g.pass_), (0, 0, 0.0))) for g in gemms)
     dense = None
     if _baseline and scheme is not Scheme.DENSE:
         dense = simulate_training(network, sat, scheme=Scheme.DENSE, tech=technology, _baseline=False)
@@ -138,9 +140,9 @@ def simulate_training(network: Network, sat: SatArray | None = None, *, scheme: 
                           dense=dense, area=area, tech=technology.name)
 
 
-def _update_work(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSparsity | None,
-                 gemms: list[TrainingGemm]) -> dict[tuple[str, Pass], tuple[int, int]]:
-    """Per layer, the (update, exposed pruning) cycles charged to its WU GEMM."""
+def _update_work(sat: SatArray, scheme: Scheme, gemms: list[TrainingGemm],
+                 tech: Technology) -> dict[tuple[str, Pass], tuple[int, int, float]]:
+    """Per layer, the (update cycles, exposed pruning cycles, pruning energy) charged to its WU GEMM."""
     work = {}
     wu_cycles = {g.layer: _best(g, sat)[1].cycles for g in gemms if g.pass_ is Pass.WU}
     for g in gemms:
@@ -152,7 +154,7 @@ def _update_work(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSp
         m = g.sparsity.m if g.sparsity else 1
         sorting = masks * sat.sorter_cycles(weights, m)
         exposed = max(0, sorting - (update + wu_cycles.get(g.layer, 0))) if sat.pregenerate else sorting
-        work[(g.layer, Pass.WU)] = (update, exposed)
+        work[(g.layer, Pass.WU)] = (update, exposed, masks * sorter_energy_pj(weights, m, tech))
     return work
 
 
@@ -185,7 +187,7 @@ def _interleaved(g: TrainingGemm, k_eff: int, rows: int, cols: int, dataflow: Da
 
 
 def _pass(g: TrainingGemm, sat: SatArray, tech: Technology, area: AreaBreakdown,
-          update: tuple[int, int]) -> PassReport:
+          update: tuple[int, int, float]) -> PassReport:
     dataflow, counts, k_eff = _best(g, sat)
     dense = _best(replace(g, sparsity=None), sat)[1].cycles
     arch = replace(sat.array, dataflow=dataflow)
@@ -200,11 +202,13 @@ def _pass(g: TrainingGemm, sat: SatArray, tech: Technology, area: AreaBreakdown,
         ofmap_sram_reads=counts.ofmap_reads, ifmap_dram_read_bytes=0, filter_dram_read_bytes=0,
         ofmap_dram_write_bytes=0, ofmap_dram_read_bytes=0,
     )
-    energy = layer_energy(layer, arch, tech, area)
+    energy = replace(layer_energy(layer, arch, tech, area), pruning_pj=update[2])
     if g.sparsity is not None and g.sparsity.n < g.sparsity.m:
         index_bits = math.ceil(math.log2(g.sparsity.m))
         metadata = counts.filter_reads * tech.sram_energy_pj(arch.filter_sram_kib, index_bits)
-        energy = replace(energy, sram_filter_pj=energy.sram_filter_pj + metadata)
+        mux, window = sparse_mac_overhead_pj(executed, g.sparsity.m, arch.ifmap_bits, tech)
+        energy = replace(energy, sram_filter_pj=energy.sram_filter_pj + metadata, mac_pj=energy.mac_pj + mux,
+                         register_pj=energy.register_pj + window)
     return PassReport(
         layer=g.layer, pass_=g.pass_, m=g.gemm.m, n=g.gemm.n, k=g.gemm.k, repeat=g.gemm.repeat,
         sparsity=str(g.sparsity) if g.sparsity else "dense", dataflow=dataflow.value, macs=g.gemm.macs,

@@ -82,7 +82,7 @@ def test_node_scaling_is_exactly_the_tables_factors(node):
     wire by wire_energy_factor times its length, the PE's side, which shrinks as the square root of area_factor."""
     f = json.loads(resources.files("hwsim.cost").joinpath("tables", "scaling.json").read_text())["nodes"][node]
     expected = {name: f["energy_factor"] for name in ("mac_pj", "register_pj", "sram_ifmap_pj", "sram_filter_pj",
-                                                       "sram_ofmap_pj", "leakage_pj")}
+                                                       "sram_ofmap_pj", "leakage_pj", "pruning_pj")}
     expected["dram_pj"] = f["dram_energy_factor"]
     expected["noc_pj"] = f["wire_energy_factor"] * math.sqrt(f["area_factor"])
     net = _conv("conv", 32, 16, 32, 3)

@@ -92,3 +92,29 @@ def test_cli_training_run(capsys, tmp_path):
 def test_cli_bad_sat_input(capsys, argv, message):
     code = main(["run", "resnet18_cifar", *argv])
     assert code == 2 and capsys.readouterr().err == message + "\n"
+
+
+def test_sat_costs_more_area_than_a_dense_array_and_charges_its_overheads():
+    from hwsim.cost.area import systolic_area
+    from hwsim.cost.sat import sat_area, sorter_energy_pj
+    from hwsim.cost.tech import load_technology
+
+    tech = load_technology("45nm")
+    sat = SatArray()
+    dense, sparse = systolic_area(sat.array, tech), sat_area(sat, tech)
+    assert sparse.pe_um2 > dense.pe_um2 and sparse.sorter_um2 > 0
+    assert [r["Component"] for r in sparse.rows()][-2:] == ["pruning unit", "total"]
+    assert sparse.total_um2 == pytest.approx(sparse.array_um2 + sparse.sram_um2 + sparse.sorter_um2)
+
+    net = _net("resnet18_cifar", 4)
+    bdwp = simulate_training(net, sat, scheme="bdwp", sparsity="2:8", tech=tech)
+    forward = simulate_training(net, sat, scheme="forward", sparsity="2:8", tech=tech)
+    layer = "layer1.0.conv1"
+    wu = {r.scheme: next(p for p in r.passes if p.layer == layer and p.pass_ is Pass.WU) for r in (bdwp, forward)}
+    weights = 64 * 9 * 64
+    assert wu[bdwp.scheme].energy.pruning_pj == pytest.approx(2 * sorter_energy_pj(weights, 8, tech))  # two masks
+    assert wu[forward.scheme].energy.pruning_pj == pytest.approx(sorter_energy_pj(weights, 8, tech))  # one mask
+    ff = next(p for p in bdwp.passes if p.layer == layer and p.pass_ is Pass.FF)
+    ff_dense = next(p for p in bdwp.dense.passes if p.layer == layer and p.pass_ is Pass.FF)
+    # fewer MACs, but each pays for its multiplexer and window: less energy, not 4x less
+    assert ff_dense.energy.mac_pj / 4 < ff.energy.mac_pj < ff_dense.energy.mac_pj
