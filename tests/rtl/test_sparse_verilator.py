@@ -1,0 +1,166 @@
+# amaranth: UnusedElaboratable=no
+"""The generated N:M sparse GEMM engine, as Verilog under Verilator, matches the sparse stepped model exactly.
+
+Per configuration (4x4, ws and os, 2:4 and 2:8) the engine is generated once with
+:func:`rtl.sparse.generate_sparse` into ``build/rtl/sparse_4x4_<df>_<n>of<m>/`` (Verilog + JSON sidecar), built by
+cocotb's Verilator runner (reused on a second run: the folder persists and unchanged Verilog is not rebuilt), and
+driven by ``cocotb_sparse.py`` through its ports, exactly as ``test_systolic_verilator.py`` does for the dense
+engine (same toolchain helpers, same ``.npz`` hand-over in ``HWSIM_RTL_CASES``).
+
+The weights are real N:M pruned ones: a random dense ``B`` (``K x N``) goes through
+:func:`hwsim.workload.sparsity.compress` along ``K`` (axis 0) and is converted to the model's compressed layout
+(:func:`tests.rtl.test_sparse_amaranth.model_layout`). Expectations -- product, busy cycles and the per-cycle
+demand trace -- come from :func:`hwsim.sim.sparse.simulate_sparse_gemm`; the product is also checked against
+NumPy's ``A @ pruned B`` before it judges the RTL.
+
+Case shapes are fixed per configuration (the Verilog must not depend on the seed, or the build would not be
+reused): smaller than the array, equal to it, larger (three row and three column folds), and -128/127 extremes;
+``K`` is never a multiple of ``m_group``. Values come from a printed seed; replay with ``HWSIM_RTL_SEED=<n>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwsim.arch.systolic import SystolicArray
+from hwsim.sim.sparse import compressed_rows, simulate_sparse_gemm
+from rtl.sparse import generate_sparse, sparse_design_stem
+from rtl.toolchain import build_dir, build_lock, verilator_environ
+from tests.rtl.test_sparse_amaranth import k_for_rows, model_layout
+from tests.rtl.test_systolic_verilator import VERILATOR_ARGS, assert_sidecar_matches_verilog
+
+pytestmark = pytest.mark.rtl
+
+HERE = Path(__file__).resolve().parent
+
+ROWS = COLS = 4
+#: ``(dataflow, n_keep, m_group)`` run under Verilator: M = 4 and M = 8, both SAT modes.
+CONFIGS = [("ws", 2, 4), ("os", 2, 4), ("ws", 2, 8), ("os", 2, 8)]
+
+
+@pytest.fixture
+def seed() -> int:
+    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
+    text = os.environ.get("HWSIM_RTL_SEED")
+    value = int(text) if text else random.SystemRandom().randrange(2**31)
+    print(f"HWSIM_RTL_SEED={value}")
+    return value
+
+
+def case_plan(dataflow: str, n_keep: int, m_group: int) -> list[tuple[str, int, int, int, str]]:
+    """``(name, M, K, N, values)`` per case, fixed for a configuration.
+
+    Sizes are chosen in the fold space (ws: ``Sr = K'``, ``Sc = N``, ``T = M``; os: ``Sr = M``, ``Sc = N``, ``T =
+    K'``) and ``K`` is the one :func:`~tests.rtl.test_sparse_amaranth.k_for_rows` gives for the wanted ``K'``: never
+    a multiple of ``m_group`` (the last group is partial, its window clipped at ``K``).
+    """
+    plan = [
+        ("smaller", ROWS - 1, COLS - 1, 2, "random"),
+        ("equal", ROWS, COLS, ROWS + 1, "random"),
+        ("larger", 2 * ROWS + 1, 2 * COLS + 1, 5, "random"),
+        ("extreme", ROWS + 2, COLS + 1, 3, "extreme"),
+    ]
+    cases = []
+    for name, sr, sc, t, values in plan:
+        m, kc = (t, sr) if dataflow == "ws" else (sr, t)
+        cases.append((name, m, k_for_rows(kc, n_keep, m_group), sc, values))
+    return cases
+
+
+def make_cases(dataflow: str, n_keep: int, m_group: int, seed: int) -> dict[str, np.ndarray]:
+    """Operands and sparse stepped-model expectations of every case, keyed for ``cocotb_sparse.load_cases``."""
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, np.ndarray] = {}
+    plan = case_plan(dataflow, n_keep, m_group)
+    for i, (name, m, k, n, values) in enumerate(plan):
+        if values == "random":
+            a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
+            b = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
+        else:
+            a = rng.choice(np.array([-128, 127], np.int8), size=(m, k))
+            b = rng.choice(np.array([-128, 127], np.int8), size=(k, n))
+        kept, index, pruned = model_layout(b, n_keep, m_group)
+        ref = simulate_sparse_gemm(a, kept, index, k=k, n_keep=n_keep, m_group=m_group, rows=ROWS, cols=COLS,
+                                   dataflow=dataflow)
+        # The reference itself must be right before it judges the RTL.
+        np.testing.assert_array_equal(ref.product, a.astype(np.int32) @ pruned.astype(np.int32))
+        arrays.update({f"name{i}": np.array(name), f"a{i}": a, f"values{i}": kept,
+                       f"indices{i}": index, f"product{i}": ref.product, f"ifmap{i}": ref.trace.ifmap,
+                       f"filter{i}": ref.trace.filter, f"ofmap{i}": ref.trace.ofmap})
+    arrays["count"] = np.array(len(plan))
+    return arrays
+
+
+def max_sizes(dataflow: str, n_keep: int, m_group: int) -> dict[str, int]:
+    """Memory limits: the largest ``M``, ``N`` and ``K`` of the plan (fixed per configuration)."""
+    plan = case_plan(dataflow, n_keep, m_group)
+    return {"max_m": max(c[1] for c in plan), "max_k": max(c[2] for c in plan), "max_n": max(c[3] for c in plan)}
+
+
+def check_sidecar(sidecar: dict, verilog: str, stem: str, dataflow: str, n_keep: int, m_group: int,
+                  limits: dict[str, int]) -> None:
+    """The sidecar names the configuration and the compressed load port, and agrees with the Verilog."""
+    assert {k: sidecar[k] for k in ("module", "rows", "cols", "dataflow", "n_keep", "m_group", *limits)} == {
+        "module": stem, "rows": ROWS, "cols": COLS, "dataflow": dataflow, "n_keep": n_keep, "m_group": m_group,
+        **limits}
+    ports = {p["name"]: p for p in sidecar["ports"]}
+    for name, (direction, width, is_signed) in {
+            "w_we": ("in", 1, False), "w_value": ("in", 8, True), "w_index": ("in", (m_group - 1).bit_length(), False),
+            "a_wdata": ("in", 8, True), "o_rdata": ("out", 32, True)}.items():
+        p = ports[name]
+        assert (p["direction"], p["width"], p["signed"], p["shape"]) == (direction, width, is_signed, None), p
+    for name, lanes in (("ifmap_lane", ROWS), ("filter_lane", COLS), ("ofmap_lane", COLS)):
+        assert (ports[name]["direction"], ports[name]["signed"], ports[name]["shape"]) == ("out", True, lanes)
+    depth = compressed_rows(limits["max_k"], n_keep, m_group) * limits["max_n"]
+    assert 2 ** ports["w_addr"]["width"] >= depth, ports["w_addr"]
+    assert_sidecar_matches_verilog(sidecar, verilog)
+
+
+@pytest.mark.parametrize(("dataflow", "n_keep", "m_group"), CONFIGS, ids=[f"{d}-{n}of{m}" for d, n, m in CONFIGS])
+def test_sparse_engine_matches_stepped_model(dataflow, n_keep, m_group, seed, monkeypatch):
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    limits = max_sizes(dataflow, n_keep, m_group)
+    arch = SystolicArray(ROWS, COLS, dataflow=dataflow)
+    stem = sparse_design_stem(ROWS, COLS, dataflow, n_keep, m_group)
+    bdir = build_dir(stem)
+    cases = bdir / "cases.npz"
+    results = bdir / "results.xml"
+
+    # An exported COCOTB_RANDOM_SEED would override seed= below (the runner applies os.environ last).
+    monkeypatch.delenv("COCOTB_RANDOM_SEED", raising=False)
+    runner = get_runner("verilator")
+    exit_code = None
+    with build_lock(bdir):
+        verilog, sidecar = generate_sparse(arch, bdir, n_keep=n_keep, m_group=m_group, **limits)
+        check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), stem, dataflow, n_keep, m_group, limits)
+        np.savez(cases, **make_cases(dataflow, n_keep, m_group, seed))
+        with verilator_environ():
+            # Reuse comes from the persistent folder: Verilator skips identical input, make finds nothing to do.
+            runner.build(sources=[verilog], hdl_toplevel=stem, build_dir=bdir, build_args=VERILATOR_ARGS)
+            try:
+                # Under pytest the runner checks the results itself and calls sys.exit on failure.
+                out = runner.test(
+                    hdl_toplevel=stem,
+                    test_module="cocotb_sparse",
+                    test_dir=HERE,
+                    build_dir=bdir,
+                    results_xml=str(results),
+                    seed=seed,
+                    extra_env={"HWSIM_RTL_CASES": str(cases), "HWSIM_RTL_SEED": str(seed)},
+                )
+            except SystemExit as exc:
+                exit_code = exc.code
+    if exit_code is not None:
+        pytest.fail(f"cocotb run failed (runner sys.exit({exit_code!r}), see the log above); "
+                    f"replay with HWSIM_RTL_SEED={seed}", pytrace=False)
+    # Zero tests (e.g. module not found) must not pass.
+    num_tests, num_failed = get_results(Path(out))
+    assert (num_tests, num_failed) == (1, 0), f"{num_failed} of {num_tests} cocotb tests failed (seed={seed})"
