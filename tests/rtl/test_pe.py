@@ -9,7 +9,6 @@ of the stationary family before the edge, every register after it. The seed is p
 from __future__ import annotations
 
 import gc
-import os
 import random
 import warnings
 
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.rtl
 TAG_WIDTH = 8
 CYCLES = 400
 INT32 = 1 << 32
-
-
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
 
 
 def wrap32(value: int) -> int:

@@ -24,7 +24,6 @@ used by ``test_sparse_verilator.py``.
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass, field
 
@@ -49,15 +48,6 @@ FLOWS = ["ws", "os"]
 SPARSITIES = [(2, 4), (1, 4), (2, 8), (4, 4)]
 #: Busy cycles tolerated beyond the expected count before the bench gives up (a hung controller).
 SLACK = 50
-
-
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
 
 
 # ------------------------------------------------------------------------------------------------------------------

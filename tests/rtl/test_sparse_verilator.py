@@ -21,8 +21,6 @@ reused): smaller than the array, equal to it, larger (three row and three column
 from __future__ import annotations
 
 import json
-import os
-import random
 from pathlib import Path
 
 import numpy as np
@@ -42,15 +40,6 @@ HERE = Path(__file__).resolve().parent
 ROWS = COLS = 4
 #: ``(dataflow, n_keep, m_group)`` run under Verilator: M = 4 and M = 8, both SAT modes.
 CONFIGS = [("ws", 2, 4), ("os", 2, 4), ("ws", 2, 8), ("os", 2, 8)]
-
-
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
 
 
 def case_plan(dataflow: str, n_keep: int, m_group: int) -> list[tuple[str, int, int, int, str]]:

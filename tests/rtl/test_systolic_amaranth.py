@@ -19,8 +19,6 @@ operands come from a seed that is printed; replay with ``HWSIM_RTL_SEED=<n>``.
 
 from __future__ import annotations
 
-import os
-import random
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,15 +38,6 @@ ARRAYS = [(1, 1), (2, 2), (2, 3), (3, 2), (4, 4)]
 FLOWS = ["ws", "is", "os"]
 #: Busy cycles tolerated beyond the expected count before the bench gives up (a hung controller).
 SLACK = 50
-
-
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 from pathlib import Path
 
@@ -47,15 +46,6 @@ DATAFLOWS = ["ws", "is", "os"]
 #: Verilator's lint warns about each (WIDTHEXPAND ...) and, by default, stops on warnings. The Verilog is generated,
 #: so lint findings in it are not actionable here.
 VERILATOR_ARGS = ["-Wno-lint"]
-
-
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
 
 
 # ----------------------------------------------------------------------------------------------------------------

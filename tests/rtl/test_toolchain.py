@@ -36,15 +36,6 @@ CYCLES = 300
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture
-def seed() -> int:
-    """The run's seed: ``HWSIM_RTL_SEED`` if set, else a fresh one; printed for replay."""
-    text = os.environ.get("HWSIM_RTL_SEED")
-    value = int(text) if text else random.SystemRandom().randrange(2**31)
-    print(f"HWSIM_RTL_SEED={value}")
-    return value
-
-
 def reference(pattern: list[int], width: int) -> list[int]:
     """Count after each cycle of ``pattern`` (en per cycle), modulo ``2**width``."""
     counts, count = [], 0
