@@ -67,7 +67,9 @@ from hwsim.types import Dataflow
 from rtl.generate import write_design
 from rtl.pe import OPERAND, PSUM
 from rtl.sparse_pe import MAX_WINDOW, SparseProcessingElement, select_width, sparse_flow, window_layout
-from rtl.systolic import MAX_MEMORY_DEPTH, SIZE_WIDTH, SystolicGeometry
+from rtl.systolic import (
+    MAX_MEMORY_DEPTH, SIZE_WIDTH, SystolicGeometry, connect_core, drain_output, monitor_members, result_memory,
+)
 
 __all__ = ["SparseGeometry", "SparseSystolicCore", "SparseSystolicGemm", "generate_sparse", "sparse_design_stem"]
 
@@ -146,15 +148,6 @@ class SparseGeometry(SystolicGeometry):
     def sr_max(self) -> int:
         """Largest fold-space row count ``Sr``: ``K'`` (ws) or ``M`` (os)."""
         return self.max_kc if self.dataflow is Dataflow.WEIGHT_STATIONARY else self.max_m
-
-
-def _monitor_members(g: SparseGeometry) -> dict:
-    tag = signed(g.tag_width)
-    return {
-        "ifmap_lane": Out(data.ArrayLayout(tag, g.rows)),
-        "filter_lane": Out(data.ArrayLayout(tag, g.cols)),
-        "ofmap_lane": Out(data.ArrayLayout(tag, g.cols)),
-    }
 
 
 class _Walk:
@@ -255,7 +248,7 @@ class SparseSystolicCore(wiring.Component):
             members["b_rindex"] = In(data.ArrayLayout(unsigned(g.select_width), g.cols))
         if g.dataflow is Dataflow.WEIGHT_STATIONARY:
             members["o_rdata"] = In(data.ArrayLayout(PSUM, g.cols))
-        members.update(_monitor_members(g))
+        members.update(monitor_members(g))
         super().__init__(members)
 
     # ------------------------------------------------------------------------------------------------------------
@@ -551,15 +544,7 @@ class SparseSystolicCore(wiring.Component):
                 if j > 0:
                     left = pes[i][j - 1]
                     m.d.comb += [pe.a_in.eq(left.a_out), pe.a_tag_in.eq(left.a_tag_out)]
-            bottom = pes[R - 1][j]
-            ok = Signal(name=f"out{j}_ok")
-            m.d.comb += [
-                ok.eq(drain & (bottom.acc_tag_out >= 0)),
-                self.o_waddr[j].eq(Mux(ok, bottom.acc_tag_out, 0)),
-                self.o_we[j].eq(ok),
-                self.o_wdata[j].eq(bottom.acc_out),
-                self.ofmap_lane[j].eq(Mux(ok, bottom.acc_tag_out, _BUBBLE)),
-            ]
+            drain_output(m, self, pes[R - 1][j], drain, j)
         return m
 
 
@@ -643,7 +628,7 @@ class SparseSystolicGemm(wiring.Component):
             "w_we": In(1), "w_addr": In(addr), "w_value": In(OPERAND), "w_index": In(g.index_port_width),
             "o_addr": In(addr), "o_rdata": Out(PSUM),
         }
-        members.update(_monitor_members(g))
+        members.update(monitor_members(g))
         super().__init__(members)
 
     def elaborate(self, platform: object) -> Module:
@@ -653,12 +638,7 @@ class SparseSystolicGemm(wiring.Component):
         core = SparseSystolicCore(self.arch, n_keep=g.n_keep, m_group=g.m_group, max_m=g.max_m, max_n=g.max_n,
                                   max_k=g.max_k)
         m.submodules.core = core
-        m.d.comb += [
-            core.start.eq(self.start), core.m.eq(self.m), core.n.eq(self.n), core.k.eq(self.k),
-            self.busy.eq(core.busy), self.done.eq(core.done),
-            self.ifmap_lane.eq(core.ifmap_lane), self.filter_lane.eq(core.filter_lane),
-            self.ofmap_lane.eq(core.ofmap_lane),
-        ]
+        connect_core(m, self, core)
 
         mem_a = m.submodules.mem_a = Memory(shape=OPERAND, depth=g.max_m * g.max_k, init=[])
         load_a = mem_a.write_port()
@@ -681,17 +661,7 @@ class SparseSystolicGemm(wiring.Component):
             if g.select_width:
                 m.d.comb += core.b_rindex[lane].eq(port.data.index)
 
-        mem_o = m.submodules.mem_o = Memory(shape=PSUM, depth=g.max_m * g.max_n, init=[])
-        result = mem_o.read_port(domain="comb")
-        m.d.comb += [result.addr.eq(self.o_addr), self.o_rdata.eq(result.data)]
-        for lane in range(g.cols):
-            write = mem_o.write_port()
-            m.d.comb += [write.en.eq(core.o_we[lane]), write.addr.eq(core.o_waddr[lane]),
-                         write.data.eq(core.o_wdata[lane])]
-            if g.dataflow is Dataflow.WEIGHT_STATIONARY:
-                # Accumulation across row folds reads the old partial sum in the same cycle.
-                old = mem_o.read_port(domain="comb")
-                m.d.comb += [old.addr.eq(core.o_waddr[lane]), core.o_rdata[lane].eq(old.data)]
+        result_memory(m, self, core, g)
         return m
 
 

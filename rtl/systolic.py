@@ -72,7 +72,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -189,7 +189,7 @@ class SystolicGeometry:
         return (2 * self.rows + self.cols + t_max).bit_length()
 
 
-def _monitor_members(g: SystolicGeometry) -> dict:
+def monitor_members(g: SystolicGeometry) -> dict:
     tag = signed(g.tag_width)
     return {
         "ifmap_lane": Out(data.ArrayLayout(tag, g.ifmap_lanes)),
@@ -261,7 +261,7 @@ class SystolicCore(wiring.Component):
         }
         if g.dataflow is not Dataflow.OUTPUT_STATIONARY:
             members["o_rdata"] = In(data.ArrayLayout(PSUM, g.ofmap_lanes))
-        members.update(_monitor_members(g))
+        members.update(monitor_members(g))
         super().__init__(members)
 
     # ------------------------------------------------------------------------------------------------------------
@@ -523,15 +523,7 @@ class SystolicCore(wiring.Component):
                 if j > 0:
                     left = pes[i][j - 1]
                     m.d.comb += [pe.a_in.eq(left.a_out), pe.a_tag_in.eq(left.a_tag_out)]
-            bottom = pes[R - 1][j]
-            ok = Signal(name=f"out{j}_ok")
-            m.d.comb += [
-                ok.eq(drain & (bottom.acc_tag_out >= 0)),
-                self.o_waddr[j].eq(Mux(ok, bottom.acc_tag_out, 0)),
-                self.o_we[j].eq(ok),
-                self.o_wdata[j].eq(bottom.acc_out),
-                self.ofmap_lane[j].eq(Mux(ok, bottom.acc_tag_out, _BUBBLE)),
-            ]
+            drain_output(m, self, pes[R - 1][j], drain, j)
         return m
 
 
@@ -615,7 +607,7 @@ class SystolicGemm(wiring.Component):
             "b_we": In(1), "b_addr": In(addr), "b_wdata": In(OPERAND),
             "o_addr": In(addr), "o_rdata": Out(PSUM),
         }
-        members.update(_monitor_members(g))
+        members.update(monitor_members(g))
         super().__init__(members)
 
     def elaborate(self, platform: object) -> Module:
@@ -624,12 +616,7 @@ class SystolicGemm(wiring.Component):
         g = self.geometry
         core = SystolicCore(self.arch, max_m=g.max_m, max_n=g.max_n, max_k=g.max_k)
         m.submodules.core = core
-        m.d.comb += [
-            core.start.eq(self.start), core.m.eq(self.m), core.n.eq(self.n), core.k.eq(self.k),
-            self.busy.eq(core.busy), self.done.eq(core.done),
-            self.ifmap_lane.eq(core.ifmap_lane), self.filter_lane.eq(core.filter_lane),
-            self.ofmap_lane.eq(core.ofmap_lane),
-        ]
+        connect_core(m, self, core)
 
         for name, shape, depth, we, waddr, wdata, raddr, rdata, lanes in (
             ("mem_a", OPERAND, g.max_m * g.max_k, self.a_we, self.a_addr, self.a_wdata, core.a_raddr,
@@ -644,15 +631,44 @@ class SystolicGemm(wiring.Component):
                 port = mem.read_port(domain="comb")
                 m.d.comb += [port.addr.eq(raddr[lane]), rdata[lane].eq(port.data)]
 
-        mem_o = m.submodules.mem_o = Memory(shape=PSUM, depth=g.max_m * g.max_n, init=[])
-        result = mem_o.read_port(domain="comb")
-        m.d.comb += [result.addr.eq(self.o_addr), self.o_rdata.eq(result.data)]
-        for lane in range(g.ofmap_lanes):
-            write = mem_o.write_port()
-            m.d.comb += [write.en.eq(core.o_we[lane]), write.addr.eq(core.o_waddr[lane]),
-                         write.data.eq(core.o_wdata[lane])]
-            if g.dataflow is not Dataflow.OUTPUT_STATIONARY:
-                # Accumulation across row folds reads the old partial sum in the same cycle.
-                old = mem_o.read_port(domain="comb")
-                m.d.comb += [old.addr.eq(core.o_waddr[lane]), core.o_rdata[lane].eq(old.data)]
+        result_memory(m, self, core, g)
         return m
+
+
+def connect_core(m: Module, top: wiring.Component, core: wiring.Component) -> None:
+    """Wire a verification top's control, size and monitor ports straight to its core's."""
+    m.d.comb += [
+        core.start.eq(top.start), core.m.eq(top.m), core.n.eq(top.n), core.k.eq(top.k),
+        top.busy.eq(core.busy), top.done.eq(core.done),
+        top.ifmap_lane.eq(core.ifmap_lane), top.filter_lane.eq(core.filter_lane),
+        top.ofmap_lane.eq(core.ofmap_lane),
+    ]
+
+
+def result_memory(m: Module, top: wiring.Component, core: wiring.Component, g: SystolicGeometry) -> None:
+    """The ``O`` memory: one write port per output lane (with a same-cycle read of the old partial sum where row
+    folds accumulate, ws and is) and the top's asynchronous result port."""
+    mem_o = m.submodules.mem_o = Memory(shape=PSUM, depth=g.max_m * g.max_n, init=[])
+    result = mem_o.read_port(domain="comb")
+    m.d.comb += [result.addr.eq(top.o_addr), top.o_rdata.eq(result.data)]
+    for lane in range(g.ofmap_lanes):
+        write = mem_o.write_port()
+        m.d.comb += [write.en.eq(core.o_we[lane]), write.addr.eq(core.o_waddr[lane]),
+                     write.data.eq(core.o_wdata[lane])]
+        if g.dataflow is not Dataflow.OUTPUT_STATIONARY:
+            # Accumulation across row folds reads the old partial sum in the same cycle.
+            old = mem_o.read_port(domain="comb")
+            m.d.comb += [old.addr.eq(core.o_waddr[lane]), core.o_rdata[lane].eq(old.data)]
+
+
+def drain_output(m: Module, core: wiring.Component, bottom: wiring.Component, drain: Value, j: int) -> None:
+    """Output-stationary bottom edge of column ``j``: while it drains, a tagged accumulator is written to ``O`` at
+    its tag (the flat output index) and shown on the ofmap monitor."""
+    ok = Signal(name=f"out{j}_ok")
+    m.d.comb += [
+        ok.eq(drain & (bottom.acc_tag_out >= 0)),
+        core.o_waddr[j].eq(Mux(ok, bottom.acc_tag_out, 0)),
+        core.o_we[j].eq(ok),
+        core.o_wdata[j].eq(bottom.acc_out),
+        core.ofmap_lane[j].eq(Mux(ok, bottom.acc_tag_out, _BUBBLE)),
+    ]
