@@ -21,7 +21,6 @@ reused): smaller than the array, equal to it, larger (three row and three column
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,13 +28,13 @@ import pytest
 from hwsim.arch.systolic import SystolicArray
 from hwsim.sim.sparse import compressed_rows, simulate_sparse_gemm
 from rtl.sparse import generate_sparse, sparse_design_stem
-from rtl.toolchain import build_dir, build_lock, verilator_environ
+from rtl.toolchain import build_dir, build_lock
 from tests.rtl.test_sparse_amaranth import k_for_rows, model_layout
-from tests.rtl.test_systolic_verilator import VERILATOR_ARGS, assert_sidecar_matches_verilog
+from tests.rtl.harness import run_cocotb
+from tests.rtl.test_systolic_verilator import assert_sidecar_matches_verilog
 
 pytestmark = pytest.mark.rtl
 
-HERE = Path(__file__).resolve().parent
 
 ROWS = COLS = 4
 #: ``(dataflow, n_keep, m_group)`` run under Verilator: M = 4 and M = 8, both SAT modes.
@@ -112,44 +111,15 @@ def check_sidecar(sidecar: dict, verilog: str, stem: str, dataflow: str, n_keep:
 
 
 @pytest.mark.parametrize(("dataflow", "n_keep", "m_group"), CONFIGS, ids=[f"{d}-{n}of{m}" for d, n, m in CONFIGS])
-def test_sparse_engine_matches_stepped_model(dataflow, n_keep, m_group, seed, monkeypatch):
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
+def test_sparse_engine_matches_stepped_model(dataflow, n_keep, m_group, seed):
     limits = max_sizes(dataflow, n_keep, m_group)
     arch = SystolicArray(ROWS, COLS, dataflow=dataflow)
     stem = sparse_design_stem(ROWS, COLS, dataflow, n_keep, m_group)
     bdir = build_dir(stem)
     cases = bdir / "cases.npz"
-    results = bdir / "results.xml"
 
-    # An exported COCOTB_RANDOM_SEED would override seed= below (the runner applies os.environ last).
-    monkeypatch.delenv("COCOTB_RANDOM_SEED", raising=False)
-    runner = get_runner("verilator")
-    exit_code = None
     with build_lock(bdir):
         verilog, sidecar = generate_sparse(arch, bdir, n_keep=n_keep, m_group=m_group, **limits)
         check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), stem, dataflow, n_keep, m_group, limits)
         np.savez(cases, **make_cases(dataflow, n_keep, m_group, seed))
-        with verilator_environ():
-            # Reuse comes from the persistent folder: Verilator skips identical input, make finds nothing to do.
-            runner.build(sources=[verilog], hdl_toplevel=stem, build_dir=bdir, build_args=VERILATOR_ARGS)
-            try:
-                # Under pytest the runner checks the results itself and calls sys.exit on failure.
-                out = runner.test(
-                    hdl_toplevel=stem,
-                    test_module="cocotb_sparse",
-                    test_dir=HERE,
-                    build_dir=bdir,
-                    results_xml=str(results),
-                    seed=seed,
-                    extra_env={"HWSIM_RTL_CASES": str(cases), "HWSIM_RTL_SEED": str(seed)},
-                )
-            except SystemExit as exc:
-                exit_code = exc.code
-    if exit_code is not None:
-        pytest.fail(f"cocotb run failed (runner sys.exit({exit_code!r}), see the log above); "
-                    f"replay with HWSIM_RTL_SEED={seed}", pytrace=False)
-    # Zero tests (e.g. module not found) must not pass.
-    num_tests, num_failed = get_results(Path(out))
-    assert (num_tests, num_failed) == (1, 0), f"{num_failed} of {num_tests} cocotb tests failed (seed={seed})"
+        run_cocotb(verilog=verilog, stem=stem, bdir=bdir, test_module="cocotb_sparse", cases=cases, seed=seed)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,19 +32,15 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.sim.stepped import simulate_gemm
 from rtl.counter import Counter
 from rtl.generate import design_stem, generate, port_table, write_design
-from rtl.toolchain import build_dir, build_lock, verilator_environ
+from rtl.toolchain import build_dir, build_lock
+from tests.rtl.harness import run_cocotb
 
 pytestmark = pytest.mark.rtl
 
-HERE = Path(__file__).resolve().parent
 
 #: Array shapes (rows, cols) and dataflows run under Verilator.
 ARRAYS = [(1, 1), (4, 4), (8, 8), (16, 16), (4, 8), (8, 4)]
 DATAFLOWS = ["ws", "is", "os"]
-#: Yosys writes width-mixing expressions (``$signed(x) + $signed(2'h1)``) whose meaning the Verilog standard fixes;
-#: Verilator's lint warns about each (WIDTHEXPAND ...) and, by default, stops on warnings. The Verilog is generated,
-#: so lint findings in it are not actionable here.
-VERILATOR_ARGS = ["-Wno-lint"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -233,44 +228,15 @@ def check_sidecar(sidecar: dict, verilog: str, rows: int, cols: int, dataflow: s
 
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
 @pytest.mark.parametrize("rows, cols", ARRAYS, ids=[f"{r}x{c}" for r, c in ARRAYS])
-def test_engine_matches_stepped_model(rows, cols, dataflow, seed, monkeypatch):
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
+def test_engine_matches_stepped_model(rows, cols, dataflow, seed):
     big = max_dim(rows, cols)
     arch = SystolicArray(rows, cols, dataflow=dataflow)
     stem = design_stem(rows, cols, dataflow)
     bdir = build_dir(stem)
     cases = bdir / "cases.npz"
-    results = bdir / "results.xml"
 
-    # An exported COCOTB_RANDOM_SEED would override seed= below (the runner applies os.environ last).
-    monkeypatch.delenv("COCOTB_RANDOM_SEED", raising=False)
-    runner = get_runner("verilator")
-    exit_code = None
     with build_lock(bdir):
         verilog, sidecar = generate(arch, bdir, max_m=big, max_n=big, max_k=big)
         check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), rows, cols, dataflow, big)
         np.savez(cases, **make_cases(rows, cols, dataflow, seed))
-        with verilator_environ():
-            # Reuse comes from the persistent folder: Verilator skips identical input, make finds nothing to do.
-            runner.build(sources=[verilog], hdl_toplevel=stem, build_dir=bdir, build_args=VERILATOR_ARGS)
-            try:
-                # Under pytest the runner checks the results itself and calls sys.exit on failure.
-                out = runner.test(
-                    hdl_toplevel=stem,
-                    test_module="cocotb_systolic",
-                    test_dir=HERE,
-                    build_dir=bdir,
-                    results_xml=str(results),
-                    seed=seed,
-                    extra_env={"HWSIM_RTL_CASES": str(cases), "HWSIM_RTL_SEED": str(seed)},
-                )
-            except SystemExit as exc:
-                exit_code = exc.code
-    if exit_code is not None:
-        pytest.fail(f"cocotb run failed (runner sys.exit({exit_code!r}), see the log above); "
-                    f"replay with HWSIM_RTL_SEED={seed}", pytrace=False)
-    # Zero tests (e.g. module not found) must not pass.
-    num_tests, num_failed = get_results(Path(out))
-    assert (num_tests, num_failed) == (1, 0), f"{num_failed} of {num_tests} cocotb tests failed (seed={seed})"
+        run_cocotb(verilog=verilog, stem=stem, bdir=bdir, test_module="cocotb_systolic", cases=cases, seed=seed)
