@@ -89,6 +89,13 @@ COLUMNS = (
 """Report columns; where SCALE-Sim reports the same quantity the name is its name (SRAM counts in
 elements, bandwidths in elements or bytes per cycle as the name says)."""
 
+METRICS = (
+    "Total Cycles", "Compute Cycles", "Stall Cycles", "Latency us", "MACs", "Overall Util %", "SRAM Reads",
+    "SRAM Writes", "DRAM Bytes", "Energy pJ", "Energy MAC pJ", "Energy RF pJ", "Energy NoC pJ", "Energy SRAM pJ",
+    "Energy DRAM pJ", "Energy Leakage pJ", "Area um2",
+)
+"""What :meth:`Report.metrics` gives for a whole network: the columns of a sweep's result rows."""
+
 TABLE_COLUMNS = ("Layer", "Kind", "M", "N", "K", "MACs", "Total Cycles", "Stall Cycles", "Overall Util %",
                  "Mapping Efficiency %", "Bound", "Energy uJ", "pJ/MAC")
 
@@ -137,6 +144,22 @@ class Report:
             "pJ/MAC": energy.total_pj / total.macs if total.macs else None, "TOPS/W": self.tops_per_watt,
             "Area mm2": self.area.total_mm2, "Peak TOPS": 2 * self.arch.pes * self.arch.clock_mhz / 1e6,
             "Peak TOPS/mm2": self.peak_tops_per_mm2, "Technology": self.tech,
+        }
+
+    def metrics(self) -> dict[str, float | int]:
+        """The whole-network numbers a sweep keeps per design point, keyed by :data:`METRICS`."""
+        total, energy = self.total, self.total_energy
+        return {
+            "Total Cycles": total.total_cycles, "Compute Cycles": total.compute_cycles,
+            "Stall Cycles": total.stall_cycles, "Latency us": self.latency_us(), "MACs": total.macs,
+            "Overall Util %": 100 * total.utilization,
+            "SRAM Reads": total.ifmap_sram_reads + total.filter_sram_reads + total.ofmap_sram_reads,
+            "SRAM Writes": total.ofmap_sram_writes, "DRAM Bytes": total.dram_bytes,
+            "Energy pJ": energy.total_pj, "Energy MAC pJ": energy.mac_pj, "Energy RF pJ": energy.register_pj,
+            "Energy NoC pJ": energy.noc_pj,
+            "Energy SRAM pJ": energy.sram_ifmap_pj + energy.sram_filter_pj + energy.sram_ofmap_pj,
+            "Energy DRAM pJ": energy.dram_pj, "Energy Leakage pJ": energy.leakage_pj,
+            "Area um2": self.area.total_um2,
         }
 
     def latency_us(self, cycles: int | None = None) -> float:
