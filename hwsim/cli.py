@@ -85,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
     hardware(p)
     outputs(p)
 
+    p = sub.add_parser("explore", help="NASAIC co-exploration: heterogeneous sub-accelerators (and networks) "
+                       "searched against latency, energy and area specs")
+    p.add_argument("spec", help="an hwsim-explore .json file (see examples/explore/)")
+    p.add_argument("--method", choices=("auto", "exhaustive", "evolutionary", "reinforce"),
+                   help="search method (default: the file's, else auto: exhaustive when the space is small enough)")
+    p.add_argument("--seed", type=int, metavar="S", help="seed of the evolutionary and REINFORCE searches")
+    p.add_argument("--no-baselines", action="store_true", help="skip the homogeneous and successive baselines")
+    p.add_argument("--plot", metavar="PNG", help="also draw every design's energy against latency, the Pareto "
+                   "front and the specs")
+    p.add_argument("--gantt", metavar="PNG", help="also draw the schedule of the best design that meets the specs")
+    outputs(p)
+
     p = sub.add_parser("rtl", help="hardware generators (Amaranth) of the simulated designs")
     rtl = p.add_subparsers(dest="rtl_command", required=True, parser_class=_Parser)
     g = rtl.add_parser("generate", help="write the Verilog of a systolic GEMM engine and a JSON sidecar of its ports")
@@ -323,4 +335,104 @@ def _rtl(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area, "rtl": _rtl}
+def _explore(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from hwsim.explore.coexplore import OBJECTIVES, explore
+    from hwsim.io.explore_json import read_explore_spec
+    from hwsim.report.table import format_table, write_csv, write_json
+
+    spec = read_explore_spec(args.spec)
+    changes = {k: v for k, v in (("method", args.method), ("seed", args.seed)) if v is not None}
+    if changes:
+        spec = replace(spec, search=replace(spec.search, **changes))
+    result = explore(spec, baselines=not args.no_baselines)
+    trials = result.search.trials
+    rows = [{"Step": t.step, **t.point, "Reward": t.evaluation.reward, "Meets specs": t.evaluation.feasible,
+             **t.evaluation.metrics} for t in trials]
+    front = [rows[i] for i in result.front]
+    comparison = result.comparison()
+    checks = [] if result.best_report is None else [
+        {"Spec": c.name, "Value": c.value, "Limit": c.limit, "Met": c.met, "Margin %": c.margin_pct}
+        for c in spec.specs.check(result.best_report.metrics())]
+    if args.json:
+        write_json(args.json, {
+            "spec": spec.name, "method": result.search.method, "seed": result.search.seed,
+            "evaluations": result.search.evaluations, "accuracy_source": spec.accuracy_source,
+            "best": None if result.best is None else {"point": result.best.point,
+                                                      "metrics": result.best.evaluation.metrics},
+            "best_summary": None if result.best_report is None else result.best_report.summary(),
+            "best_sub_accelerators": None if result.best_report is None else result.best_report.sub_rows(),
+            "specs": checks, "pareto_front": front, "comparison": comparison,
+            "successive_networks": dict(result.successive_networks),
+        })
+    if args.csv:
+        write_csv(args.csv, rows, list(dict.fromkeys(k for row in rows for k in row)))
+    if args.plot:
+        from hwsim.report.explore_plots import pareto_scatter
+
+        valid = [t.evaluation.metrics for t in trials if t.evaluation.metrics]
+        index = {id(m): i for i, m in enumerate(valid)}
+        highlight = {r["Approach"]: {"latency_cycles": r["Latency cycles"], "energy_nj": r["Energy nJ"]}
+                     for r in comparison if "Latency cycles" in r}
+        pareto_scatter(valid, [index[id(trials[i].evaluation.metrics)] for i in result.front], spec.specs, args.plot,
+                       highlight=highlight)
+    if args.gantt:
+        if result.best_report is None:
+            raise InputError("no design meets the specs, so there is no schedule to draw", field="--gantt",
+                             value=args.gantt)
+        from hwsim.report.explore_plots import gantt
+
+        gantt(result.best_report, args.gantt)
+    if not args.quiet:
+        print(f"{spec.name}: {result.search.method} search (seed {result.search.seed}), "
+              f"{result.search.evaluations:,} designs evaluated; accuracy: {spec.accuracy_source}")
+        if result.best is None:
+            print("no design meets the specs")
+        else:
+            print(f"best design meeting the specs: {result.best_report.design.label}; mapping "
+                  + ", ".join(f"{t.name} -> sub {result.best.point[f'map.{t.name}']}" for t in spec.tasks))
+            print(format_table(checks, ("Spec", "Value", "Limit", "Met", "Margin %")))
+            print(format_table(result.best_report.sub_rows(), ("Sub", "Template", "PEs", "Bandwidth GB/s",
+                                                               "Busy Cycles", "Utilization %", "Busy %")))
+        print(f"Pareto front (latency, energy, area): {len(front)} designs")
+        columns = [c for c in ("Step", *OBJECTIVES, "accuracy", "Meets specs") if any(c in r for r in front)]
+        print(format_table(front[:20], columns))
+        print(format_table(comparison, ("Approach", "Meets specs", "Latency cycles", "Energy nJ", "Area um2",
+                                        "Accuracy")))
+    return EXIT_OK
+
+
+_SWEEP_FLAGS = {"out": "--out", "resume": "--resume", "jobs": "--jobs", "scheduler": "--scheduler",
+                "dask_address": "--dask-address", "dask_workers": "--dask-workers", "chunk_size": "--chunk-size"}
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from hwsim.report.table import write_csv, write_json
+    from hwsim.sweep.run import SweepInterrupted, sweep
+    from hwsim.sweep.summary import pareto_table_rows, summary_document, summary_lines
+
+    try:
+        result = sweep(args.spec, args.out, resume=args.resume, jobs=args.jobs, scheduler=args.scheduler,
+                       dask_address=args.dask_address, dask_workers=args.dask_workers, chunk_size=args.chunk_size,
+                       progress=False if args.quiet else None)
+    except InputError as err:
+        if err.file is None and err.layer is None and err.field in _SWEEP_FLAGS:  # name the flag, not the argument
+            raise InputError(err.problem, field=_SWEEP_FLAGS[err.field], value=err.value) from None
+        raise
+    except KeyboardInterrupt as stop:
+        print(f"hwsim: {stop if isinstance(stop, SweepInterrupted) else 'interrupted'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.json:
+        write_json(args.json, summary_document(result, source=args.spec))
+    if args.csv:
+        write_csv(args.csv, pareto_table_rows(result), result.columns + ("Energy uJ", "Area mm2"))
+    if args.plot:
+        result.plot_pareto(args.plot)
+    if not args.quiet:
+        print("\n".join(summary_lines(result, source=args.spec)))
+    return EXIT_OK
+
+
+_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area, "rtl": _rtl,
+             "explore": _explore}

@@ -1,8 +1,9 @@
-"""Residual networks: torchvision's ImageNet ResNet-18/50 and the two common CIFAR-10 ResNets."""
+"""Residual networks: torchvision's ImageNet ResNet-18/50, the two common CIFAR-10 ResNets, ResNet-9 on STL-10."""
 
 from __future__ import annotations
 
 from hwsim.workload.builder import NetworkBuilder
+from hwsim.workload.families import resnet9
 from hwsim.workload.network import Network
 
 _HE2016 = "He, Zhang, Ren, Sun, 'Deep Residual Learning for Image Recognition', CVPR 2016"
@@ -105,29 +106,33 @@ def resnet9_cifar() -> Network:
     followed by BN + ReLU; the pool follows the ReLU; the residual branches add without a ReLU
     after the add; the classifier is a bias-free Linear 512 -> 10.
     """
-    b = NetworkBuilder(
-        "resnet9_cifar",
+    return resnet9(
+        name="resnet9_cifar",
         source="D. Page, 'How to Train Your ResNet 4: Architecture', Myrtle.ai blog, 2018 (DAWNBench CIFAR-10 entry; "
         "the CIFAR-10 backbone of Yang et al., 'Co-Exploration of Neural Architectures and Heterogeneous ASIC "
         "Accelerator Designs Targeting Multiple Tasks' (NASAIC), DAC 2020); davidcpage/cifar10-fast dawn.py net(): "
         "prep 64, layer1 128 + pool + residual, layer2 256 + pool, layer3 512 + pool + residual, MaxPool 4, "
         "Linear 512->10 without bias, 32x32 input",
-        inputs={"image": (3, 32, 32)},
     )
 
-    def conv_bn(name: str, x: str, channels: int) -> str:
-        return b.conv(f"{name}.conv", x, channels, 3, padding=1, batchnorm=True, activation="relu")
 
-    x = conv_bn("prep", "image", 64)
-    for name, channels, residual in (("layer1", 128, True), ("layer2", 256, False), ("layer3", 512, True)):
-        x = b.pool(f"{name}.pool", conv_bn(name, x, channels), "max", 2)
-        if residual:
-            out = conv_bn(f"{name}.residual.res2", conv_bn(f"{name}.residual.res1", x, channels), channels)
-            x = b.eltwise(f"{name}.residual.add", [x, out], "add")
-    x = b.pool("pool", x, "max", 4)
-    # Page's final Mul(0.125) scales the 10 logits by a constant; it folds into the linear weights.
-    b.fc("linear", x, 10)
-    return b.build()
+def resnet9_stl10() -> Network:
+    """Page's ResNet-9 on 96x96 STL-10 images (the STL-10 network of NASAIC's CIFAR-10 + STL-10 pair).
+
+    Assumed: NASAIC (Yang et al., DAC 2020) pairs CIFAR-10 with STL-10 using a ResNet-9 style network
+    (hwsim's reading of the paper, PAPERS.md); no reference implementation for STL-10 is known to us. The
+    layers are ``resnet9_cifar``'s unchanged on a 96x96x3 input; the final max pool covers the whole 12x12
+    map (a global max pool, as Page's MaxPool(4) does on CIFAR-10's 4x4 map), so the classifier is still
+    Linear 512->10. Same parameters as ``resnet9_cifar``, 9x its convolution MACs.
+    """
+    return resnet9(
+        input_size=96,
+        name="resnet9_stl10",
+        source="Assumed: D. Page's DAWNBench ResNet-9 (davidcpage/cifar10-fast dawn.py net(), layers of resnet9_cifar) "
+        "applied to STL-10 (Coates, Lee & Ng, AISTATS 2011: 96x96x3 images, 10 classes) as the STL-10 network of "
+        "NASAIC's CIFAR-10 + STL-10 workload (Yang et al., DAC 2020); final max pool over the whole 12x12 map "
+        "(global max pool), Linear 512->10 without bias",
+    )
 
 
 NETWORKS = {
@@ -135,4 +140,5 @@ NETWORKS = {
     "resnet50": resnet50,
     "resnet18_cifar": resnet18_cifar,
     "resnet9_cifar": resnet9_cifar,
+    "resnet9_stl10": resnet9_stl10,
 }
