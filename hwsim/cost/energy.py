@@ -26,6 +26,11 @@ from hwsim.sim.memory import PSUM_BYTES
 
 
 def layer_energy(layer: LayerReport, arch: SystolicArray, tech: Technology, area: AreaBreakdown) -> EnergyBreakdown:
+    """Energy of ``layer`` on ``arch`` by component.
+
+    Linear in the layer's counts, and elementwise: the counts and ``arch``'s numbers may be NumPy arrays, one
+    entry per design (:class:`hwsim.sim.batch.DesignGroup`), and the energies then are too.
+    """
     spec = dataflow_spec(arch.dataflow)
     acc_bits = PRECISIONS[tech.table["accumulator"][arch.precision]]
     bits = {"ifmap": arch.ifmap_bits, "filter": arch.filter_bits, "psum": acc_bits}
@@ -37,11 +42,11 @@ def layer_energy(layer: LayerReport, arch: SystolicArray, tech: Technology, area
     stationary_bits = bits.get(spec.stationary, acc_bits)
     register_bits = macs * (sum(n * bits[o] for o, n in spec.reads_per_mac.items())
                             + sum(n * bits[o] for o, n in spec.writes_per_mac.items()))
-    register_bits += stationary_elements * stationary_bits * spec.linear(spec.stationary_writes, rows)
-    register_bits += outputs * acc_bits * spec.linear(spec.output_writes, rows)
+    register_bits = register_bits + stationary_elements * stationary_bits * spec.linear(spec.stationary_writes, rows)
+    register_bits = register_bits + outputs * acc_bits * spec.linear(spec.output_writes, rows)
     hop_bits = macs * sum(n * bits[o] for o, n in spec.hops_per_mac.items())
-    hop_bits += stationary_elements * stationary_bits * spec.linear(spec.stationary_hops, rows)
-    hop_bits += outputs * acc_bits * spec.linear(spec.output_hops, rows)
+    hop_bits = hop_bits + stationary_elements * stationary_bits * spec.linear(spec.stationary_hops, rows)
+    hop_bits = hop_bits + outputs * acc_bits * spec.linear(spec.output_hops, rows)
 
     time_us = layer.total_cycles / arch.clock_mhz
     leakage_mw = (tech.sram_leakage_mw(arch.ifmap_sram_kib + arch.filter_sram_kib + arch.ofmap_sram_kib)

@@ -74,7 +74,11 @@ from hwsim.workload.lowering import GemmDims
 
 @dataclass(frozen=True)
 class FoldMapping:
-    """One GEMM laid on an ``rows x cols`` array."""
+    """One GEMM laid on an ``rows x cols`` array.
+
+    The numbers may be NumPy arrays, one entry per design (:mod:`hwsim.sim.batch`): every formula here and in
+    :func:`gemm_compute` is elementwise. :meth:`rows_used` and :meth:`cols_used` list folds and need numbers.
+    """
 
     dataflow: Dataflow
     rows: int
@@ -95,15 +99,21 @@ class FoldMapping:
     def folds(self) -> int:
         return self.row_folds * self.col_folds
 
+    def rows_in(self, row_fold: int | np.ndarray) -> int | np.ndarray:
+        """Array rows that row fold ``row_fold`` (0-based, any array of them) uses."""
+        return np.minimum(self.rows, self.sr - self.rows * row_fold)
+
+    def cols_in(self, col_fold: int | np.ndarray) -> int | np.ndarray:
+        """Array columns that column fold ``col_fold`` uses."""
+        return np.minimum(self.cols, self.sc - self.cols * col_fold)
+
     def rows_used(self) -> np.ndarray:
         """Array rows each fold uses, in fold order (column fold outer, row fold inner)."""
-        per_row_fold = np.minimum(self.rows, self.sr - self.rows * np.arange(self.row_folds))
-        return np.tile(per_row_fold, self.col_folds)
+        return np.tile(self.rows_in(np.arange(self.row_folds)), self.col_folds)
 
     def cols_used(self) -> np.ndarray:
         """Array columns each fold uses, in fold order."""
-        per_col_fold = np.minimum(self.cols, self.sc - self.cols * np.arange(self.col_folds))
-        return np.repeat(per_col_fold, self.row_folds)
+        return np.repeat(self.cols_in(np.arange(self.col_folds)), self.row_folds)
 
     def fold_cycles(self, compat: bool = False) -> int:
         """Cycles of one fold (``L``)."""
@@ -143,7 +153,8 @@ def gemm_compute(gemm: GemmDims, rows: int, cols: int, dataflow: Dataflow, *, co
     """Cycles and SRAM accesses of ``gemm.repeat`` runs of a GEMM, in closed form.
 
     With ``compat`` the numbers follow SCALE-Sim 3.0.0 (module docstring); each repeat counts as one
-    SCALE-Sim layer, so its 0-indexed total loses one cycle per repeat.
+    SCALE-Sim layer, so its 0-indexed total loses one cycle per repeat. ``gemm``'s dimensions, ``rows`` and
+    ``cols`` may be integer arrays (one entry per design); the counts are then arrays too.
     """
     fm = map_gemm(gemm, rows, cols, dataflow)
     m, n, k = gemm.m, gemm.n, gemm.k

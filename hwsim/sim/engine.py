@@ -3,12 +3,18 @@
 Compute layers go through the one lowering (:func:`hwsim.workload.lower`), then
 :mod:`hwsim.sim.compute` (cycles, SRAM accesses) and :mod:`hwsim.sim.memory` (DRAM, stalls).
 Memory-only layers cost their DRAM traffic. Nothing here steps cycles.
+
+The model is elementwise NumPy (:func:`gemm_counts`): :func:`simulate` evaluates all compute layers of a network
+on one array at once, as arrays over layers; :func:`hwsim.sim.batch.simulate_batch` evaluates one layer on many
+designs at once, as arrays over designs.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import fields, replace
+
+import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.area import systolic_area
@@ -48,53 +54,93 @@ def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None
         raise InputError(f"unknown compatibility mode (known: {', '.join(COMPAT_MODES)})", field="compat",
                          value=compat)
     technology = load_technology(tech) if isinstance(tech, str) else tech
-    layers = tuple(_layer(network, stats, arch, compat is not None, pack) for stats in network)
+    layers = _layers(network, arch, compat is not None, pack)
     area = systolic_area(arch, technology)
     energy = tuple(layer_energy(layer, arch, technology, area) for layer in layers)
     return Report(network=network.name, arch=arch, compat=compat, layers=layers, tech=technology.name,
                   energy=energy, area=area)
 
 
-def _layer(network: Network, stats: LayerStats, arch: SystolicArray, compat: bool, pack: bool) -> LayerReport:
-    rows, cols, dataflow = arch.rows, arch.cols, arch.dataflow
-    gemm = stats.gemm
-    if gemm is None:
-        memory = MemoryCounts(0, 0, 0, 0, 0, 0, 0) if compat else _memory_layer(network, stats, arch)
-        return _report(stats, arch, macs=0, folds=0, compute_cycles=0, used=0.0, busy=0.0, sram=(0, 0, 0, 0),
-                       memory=memory, dims=(0, 0, 0, 0))
-    run = pack_groups(gemm, rows, cols, dataflow) if pack else gemm
-    fm = map_gemm(run, rows, cols, dataflow)
-    check_fits(fm, arch, stats.name)
+def gemm_counts(run: GemmDims, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
+                compat: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
+    """Compute and memory counts of ``run.repeat`` runs of the GEMM ``run`` on ``arch``.
+
+    Elementwise NumPy throughout: ``run``'s dimensions and ``a_unique`` may be arrays (one entry per layer, as
+    :func:`simulate` uses it), or ``arch`` a group of designs whose numbers are arrays (one entry per design, as
+    :func:`hwsim.sim.batch.simulate_batch` uses it), and the counts are arrays of that shape. Folds are not
+    checked to fit their SRAMs here (:func:`hwsim.sim.memory.check_fits`, :func:`hwsim.sim.memory.fits`).
+    """
     if compat:
-        counts = gemm_compute(run, rows, cols, dataflow, compat=True)
-        memory = MemoryCounts(0, 0, 0, 0, 0, 0, 0)
-    else:
-        counts, memory = _tiled(run, fm, arch, _ifmap_unique(network, stats))
-    macs = gemm.macs  # the layer's own, without the zero blocks of packing
-    # SCALE-Sim's Overall Util divides MACs by its 0-indexed total: the report keeps that total.
-    return _report(
-        stats, arch, macs=macs, folds=counts.folds, compute_cycles=counts.cycles,
-        used=counts.mapping_efficiency * counts.folds * (macs / run.macs),
-        busy=counts.compute_util * counts.folds * (macs / run.macs),
-        sram=(counts.ifmap_reads, counts.filter_reads, counts.ofmap_writes, counts.ofmap_reads),
-        memory=memory, dims=(gemm.m, gemm.n, gemm.k, gemm.repeat),
-    )
+        return gemm_compute(run, arch.rows, arch.cols, arch.dataflow, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
+    return _tiled(run, map_gemm(run, arch.rows, arch.cols, arch.dataflow), arch, a_unique)
 
 
-def _tiled(run: GemmDims, fm: FoldMapping, arch: SystolicArray, a_unique: float) -> tuple[ComputeCounts, MemoryCounts]:
-    """Native compute and memory of ``run``, in stream tiles that keep partial sums on chip."""
+def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> tuple[LayerReport, ...]:
+    """Every layer of ``network`` on one array; the compute layers are evaluated together, as arrays over layers."""
+    gemm_layers = [stats for stats in network if stats.gemm is not None]
+    runs = []
+    for stats in gemm_layers:  # in network order, so the first layer that does not fit is the one reported
+        run = pack_groups(stats.gemm, arch.rows, arch.cols, arch.dataflow) if pack else stats.gemm
+        check_fits(map_gemm(run, arch.rows, arch.cols, arch.dataflow), arch, stats.name)
+        runs.append(run)
+    if runs:
+        stacked = GemmDims(*(np.array([getattr(run, name) for run in runs]) for name in ("m", "n", "k", "repeat")))
+        a_unique = np.array([ifmap_unique(network, stats) for stats in gemm_layers])
+        counts, memory = gemm_counts(stacked, arch, a_unique=a_unique, compat=compat)
+    reports, index = [], iter(range(len(runs)))
+    for stats in network:
+        gemm = stats.gemm
+        if gemm is None:
+            layer_memory = MemoryCounts(0, 0, 0, 0, 0, 0, 0) if compat else memory_layer(network, stats, arch)
+            reports.append(_report(stats, arch, macs=0, folds=0, compute_cycles=0, used=0.0, busy=0.0,
+                                   sram=(0, 0, 0, 0), memory=layer_memory, dims=(0, 0, 0, 0)))
+            continue
+        i = next(index)
+        c, m = _entry(counts, i), _entry(memory, i)
+        macs, share = gemm.macs, gemm.macs / runs[i].macs  # the layer's own, without the zero blocks of packing
+        # SCALE-Sim's Overall Util divides MACs by its 0-indexed total: the report keeps that total.
+        reports.append(_report(
+            stats, arch, macs=macs, folds=c.folds, compute_cycles=c.cycles,
+            used=c.mapping_efficiency * c.folds * share, busy=c.compute_util * c.folds * share,
+            sram=(c.ifmap_reads, c.filter_reads, c.ofmap_writes, c.ofmap_reads),
+            memory=m, dims=(gemm.m, gemm.n, gemm.k, gemm.repeat),
+        ))
+    return tuple(_plain(report) for report in reports)
+
+
+def _entry(counts, i: int):
+    """Entry ``i`` of counts whose fields are arrays (numbers the same for all entries stay as they are)."""
+    return type(counts)(**{f.name: (lambda x: x[i] if np.ndim(x) else x)(getattr(counts, f.name))
+                           for f in fields(counts)})
+
+
+def _tiled(run: GemmDims, fm: FoldMapping, arch: SystolicArray,
+           a_unique: float | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
+    """Native compute and memory of ``run``, in stream tiles that keep partial sums on chip.
+
+    The stream is ``full`` tiles of ``tile`` and, where it does not divide, one shorter tile of ``rest``; with
+    many designs the rest is evaluated for all (a length of 1 where there is none) and counted where it exists.
+    """
     tile = stream_tile(fm, arch)
-    full, rest = divmod(fm.t, tile)
-    parts = [(tile, full)] + ([(rest, 1)] if rest else [])
-    counts, memory = [], []
-    for t, times in parts:
-        sub = _with_stream(run, fm.dataflow, t)
-        sub_fm = map_gemm(sub, arch.rows, arch.cols, fm.dataflow)
-        runs = sub.repeat * times
-        counts.append(gemm_compute(replace(sub, repeat=runs), arch.rows, arch.cols, fm.dataflow))
-        memory.append(gemm_memory(sub_fm, runs, arch, sub_fm.fold_cycles(), a_unique=a_unique,
-                                  stationary_shared=run.repeat == 1 and times > 1))
-    return _sum(counts), _sum(memory)
+    full, rest = np.divmod(fm.t, tile)
+    counts, memory = _part(run, fm, arch, a_unique, tile, full)
+    has_rest = rest > 0
+    if not np.any(has_rest):
+        return counts, memory
+    rest_counts, rest_memory = _part(run, fm, arch, a_unique, np.where(has_rest, rest, 1), 1)
+    return _add_rest(counts, rest_counts, has_rest), _add_rest(memory, rest_memory, has_rest)
+
+
+def _part(run: GemmDims, fm: FoldMapping, arch: SystolicArray, a_unique: float | np.ndarray, t: int | np.ndarray,
+          times: int | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
+    """``times`` stream tiles of length ``t`` of ``run``, back to back."""
+    sub = _with_stream(run, fm.dataflow, t)
+    sub_fm = map_gemm(sub, arch.rows, arch.cols, fm.dataflow)
+    runs = sub.repeat * times
+    counts = gemm_compute(replace(sub, repeat=runs), arch.rows, arch.cols, fm.dataflow)
+    memory = gemm_memory(sub_fm, runs, arch, sub_fm.fold_cycles(), a_unique=a_unique,
+                         stationary_shared=(run.repeat == 1) & (np.asarray(times) > 1))
+    return counts, memory
 
 
 def _with_stream(gemm: GemmDims, dataflow: Dataflow, t: int) -> GemmDims:
@@ -103,26 +149,24 @@ def _with_stream(gemm: GemmDims, dataflow: Dataflow, t: int) -> GemmDims:
     return replace(gemm, **{field[dataflow]: t})
 
 
-def _sum(parts: list):
-    """Add frozen counts field by field; utilisation means are weighted by folds."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
+def _add_rest(full, rest, has_rest):
+    """Counts of the full tiles plus, where ``has_rest``, the rest tile's; utilisation means are weighted by folds,
+    the prefetch is the first tile's and the drain the last's."""
     total = {}
-    for f in fields(first):
-        values = [getattr(p, f.name) for p in parts]
+    for f in fields(full):
+        a, b = getattr(full, f.name), getattr(rest, f.name)
         if f.name in ("mapping_efficiency", "compute_util"):
-            total[f.name] = sum(v * p.folds for v, p in zip(values, parts)) / sum(p.folds for p in parts)
+            total[f.name] = np.where(has_rest, (a * full.folds + b * rest.folds) / (full.folds + rest.folds), a)
         elif f.name == "prefetch_cycles":
-            total[f.name] = values[0]
+            total[f.name] = a
         elif f.name == "drain_cycles":
-            total[f.name] = values[-1]
+            total[f.name] = np.where(has_rest, b, a)
         else:
-            total[f.name] = sum(values)
-    return type(first)(**total)
+            total[f.name] = a + np.where(has_rest, b, 0)
+    return type(full)(**total)
 
 
-def _ifmap_unique(network: Network, stats: LayerStats) -> float:
+def ifmap_unique(network: Network, stats: LayerStats) -> float:
     """Distinct ifmap elements over im2col elements (1 for every kind but a convolution)."""
     if stats.kind != "conv2d":
         return 1.0
@@ -131,7 +175,8 @@ def _ifmap_unique(network: Network, stats: LayerStats) -> float:
     return min(1.0, distinct / (g.m * g.k * g.repeat))
 
 
-def _memory_layer(network: Network, stats: LayerStats, arch: SystolicArray) -> MemoryCounts:
+def memory_layer(network: Network, stats: LayerStats, arch: SystolicArray) -> MemoryCounts:
+    """DRAM traffic and wait of a memory-only layer (``arch``'s numbers may be arrays, one entry per design)."""
     if stats.kind in _FREE_KINDS:
         return MemoryCounts(0, 0, 0, 0, 0, 0, 0)
     batch = network.batch
@@ -142,6 +187,14 @@ def _memory_layer(network: Network, stats: LayerStats, arch: SystolicArray) -> M
     elif stats.kind == "parameter":
         act_in = math.prod(stats.output_shape) * arch.filter_bits / 8
     return transfer_memory(act_in, out, arch)
+
+
+_FIELD_TYPES = tuple((f.name, {"int": int, "float": float, "str": str}[f.type]) for f in fields(LayerReport))
+
+
+def _plain(report: LayerReport) -> LayerReport:
+    """``report`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
+    return LayerReport(**{name: kind(getattr(report, name)) for name, kind in _FIELD_TYPES})
 
 
 def _report(stats: LayerStats, arch: SystolicArray, *, macs: int, folds: int, compute_cycles: int, used: float,
