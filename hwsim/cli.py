@@ -1,7 +1,8 @@
 """The ``hwsim`` command: argument parsing, printing and exit codes only.
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the file, layer, field and
-value; never a traceback).
+value; never a traceback), 1 a check that did not pass (``hwsim rtl compare``: RTL and model disagree, or the
+simulation could not run), 130 interrupted (``hwsim sweep`` after Ctrl-C: the rows written so far are kept).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from hwsim.arch.systolic import SystolicArray
     from hwsim.workload.network import Network
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,10 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's cycle and utilisation conventions")
     p.add_argument("--pack-groups", action="store_true",
                    help="run several groups of grouped/depthwise layers per fold (block-diagonal packing)")
-    p.add_argument("--plot", metavar="PNG", help="also draw the network's roofline")
+    p.add_argument("--plot", metavar="PNG", help="also draw a plot: the network's roofline; with --sat, speed-up "
+                   "over dense and energy per pass")
     p.add_argument("--batch", type=int, metavar="B", help="samples per step (default: the workload's)")
     p.add_argument("--sat", action="store_true", help="run on SAT, the N:M sparse training accelerator")
-    p.add_argument("--sparsity", metavar="N:M", help="with --sat: N:M sparse weights, e.g. 2:8")
+    p.add_argument("--sparsity", metavar="N:M", help="with --sat: N:M sparse weights, e.g. 2:8; several, "
+                   "comma-separated (2:4,1:4,2:8), compare them")
     p.add_argument("--train", action="store_true", help="with --sat: a whole training step (FF, BP, WU)")
     p.add_argument("--scheme", default="bdwp", choices=("bdwp", "forward", "dense"),
                    help="with --sat --train: which passes are sparse (bdwp: FF and BP; forward: FF only)")
@@ -97,6 +101,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gantt", metavar="PNG", help="also draw the schedule of the best design that meets the specs")
     outputs(p)
 
+    p = sub.add_parser("sweep", help="design points x workloads in parallel, rows streamed to a resumable CSV; "
+                       "Pareto fronts")
+    p.add_argument("spec", metavar="SWEEP_JSON", help="a sweep file (format hwsim-sweep), e.g. "
+                   "examples/sweeps/systolic_small.json")
+    p.add_argument("--out", metavar="CSV", help="stream one row per design x workload to this CSV as they finish "
+                   "(never overwritten)")
+    p.add_argument("--resume", action="store_true", help="continue --out: skip the points already in it")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per CPU)")
+    p.add_argument("--scheduler", default="local", choices=("local", "dask"),
+                   help="local processes (default) or a Dask distributed cluster")
+    p.add_argument("--dask-address", metavar="ADDR", help="with --scheduler dask: the scheduler to connect to "
+                   "(default: start a LocalCluster)")
+    p.add_argument("--dask-workers", type=int, metavar="N", help="with --scheduler dask and no --dask-address: "
+                   "LocalCluster worker processes (default: one per CPU)")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="points per chunk of work (default: automatic, "
+                   "at most 32)")
+    p.add_argument("--plot", metavar="PNG", help="also draw energy against latency, coloured by area, Pareto front "
+                   "ringed")
+    p.add_argument("--json", metavar="FILE", help="also write the summary and Pareto fronts as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the Pareto-optimal rows as CSV")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors; no progress bar")
+
     p = sub.add_parser("rtl", help="hardware generators (Amaranth) of the simulated designs")
     rtl = p.add_subparsers(dest="rtl_command", required=True, parser_class=_Parser)
     g = rtl.add_parser("generate", help="write the Verilog of a systolic GEMM engine and a JSON sidecar of its ports")
@@ -107,6 +133,14 @@ def _parser() -> argparse.ArgumentParser:
         g.add_argument(f"--max-{dim}", type=int, default=64, metavar=dim.upper(),
                        help=f"largest GEMM {dim.upper()} the operand memories hold (default 64)")
     g.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    c = rtl.add_parser("compare", help="run GEMMs on the generated RTL under Verilator; compare its cycles and "
+                       "products with the models")
+    c.add_argument("--array", required=True, metavar="RxC", help="PE array rows x columns, e.g. 4x4")
+    c.add_argument("--dataflow", default="ws", metavar="DF", help="ws, os or is (default ws)")
+    c.add_argument("--gemms", type=int, default=4, metavar="G", help="how many GEMMs of different shapes (default 4)")
+    c.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random int8 operands (default 0)")
+    c.add_argument("--plot", metavar="PNG", help="also draw RTL against model cycles")
+    outputs(c)
     return parser
 
 
@@ -266,29 +300,50 @@ def _run_sat(args: argparse.Namespace, network: Network) -> int:
 
     sat = SatArray(array=_arch(args)) if (args.array or args.config or args.arch) else SatArray()
     scheme = Scheme(args.scheme) if args.sparsity else Scheme.DENSE
-    sparsity = NMSparsity.parse(args.sparsity) if args.sparsity else None
-    report = simulate_training(network, sat, scheme=scheme, sparsity=sparsity, tech=load_technology(args.tech))
-    rows = report.rows()
-    if not args.train:
-        rows = [r for r in rows if r["Pass"] == Pass.FF.value]
+    sparsities = [NMSparsity.parse(text) for text in args.sparsity.split(",")] if args.sparsity else [None]
+    tech = load_technology(args.tech)
+    reports = [simulate_training(network, sat, scheme=scheme, sparsity=sp, tech=tech) for sp in sparsities]
+    passes = list(Pass) if args.train else [Pass.FF]
+
+    def pass_rows(report):
+        return [r for r in report.rows() if args.train or r["Pass"] == Pass.FF.value]
+
+    runs = [{"summary": report.summary(), "passes": pass_rows(report)} for report in reports]
+    rows = [row for run in runs for row in run["passes"]]
     columns = ("Layer", "Pass", "M", "N", "K", "Sparsity", "Dataflow", "Total Cycles", "Dense Cycles", "Speed-up",
                "Utilization %", "Energy pJ")
-    summary = report.summary()
     if args.json:
-        write_json(args.json, {"summary": summary, "passes": rows})
+        write_json(args.json, runs[0] if len(runs) == 1 else {"runs": runs})
     if args.csv:
         write_csv(args.csv, rows, list(rows[0]) if rows else columns)
+    if args.plot:
+        from hwsim.report.plots import sat_training
+
+        sat_training(reports, args.plot, passes=[p.value for p in passes] + (["step"] if args.train else []))
     if not args.quiet:
         a = sat.array
         what = "training step" if args.train else "forward pass"
+        summary = runs[0]["summary"]
+        sparsity = ", ".join(run["summary"]["Sparsity"] for run in runs)
         print(f"{network.name} (batch {network.batch}) {what} on SAT: {a.rows}x{a.cols} {a.precision}, "
-              f"{a.clock_mhz:g} MHz, {report.tech}; {summary['Scheme']} {summary['Sparsity']}")
-        print(format_table(rows, columns))
-        passes = list(Pass) if args.train else [Pass.FF]
-        print("; ".join(f"{p.value.upper()} {report.cycles(p):,} cycles ({report.speedup(p):.2f}x)" for p in passes))
-        if args.train:
-            print(f"step: {report.cycles():,} cycles, {summary['Latency ms']:.3f} ms, {summary['Energy mJ']:.3f} mJ; "
-                  f"{report.speedup():.2f}x over dense training on the same hardware")
+              f"{a.clock_mhz:g} MHz, {reports[0].tech}; {summary['Scheme']} {sparsity}")
+        if len(reports) == 1:
+            report = reports[0]
+            print(format_table(rows, columns))
+            print("; ".join(f"{p.value.upper()} {report.cycles(p):,} cycles ({report.speedup(p):.2f}x)"
+                            for p in passes))
+            if args.train:
+                print(f"step: {report.cycles():,} cycles, {summary['Latency ms']:.3f} ms, "
+                      f"{summary['Energy mJ']:.3f} mJ; {report.speedup():.2f}x over dense training on the same "
+                      "hardware")
+        else:
+            table = [{**run["summary"], "FF Energy uJ": report.energy_pj(Pass.FF) / 1e6}
+                     for run, report in zip(runs, reports)]
+            sweep = (("Sparsity", "FF Speed-up", "BP Speed-up", "WU Speed-up", "Speed-up", "Total Cycles",
+                      "Latency ms", "Energy mJ") if args.train else
+                     ("Sparsity", "FF Cycles", "FF Speed-up", "FF Energy uJ"))
+            print(format_table(table, sweep))
+            print(f"speed-ups over the dense {what} on the same hardware; per-layer rows in --json/--csv")
     return EXIT_OK
 
 
@@ -318,6 +373,8 @@ def _area(args: argparse.Namespace) -> int:
 def _rtl(args: argparse.Namespace) -> int:
     from hwsim.arch.systolic import SystolicArray
 
+    if args.rtl_command == "compare":
+        return _rtl_compare(args)
     shape = ArrayShape.parse(args.array, field="--array")
     arch = SystolicArray(shape.rows, shape.cols, dataflow=Dataflow.parse(args.dataflow, field="--dataflow"))
     for dim in ("m", "n", "k"):
@@ -335,18 +392,132 @@ def _rtl(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rtl_compare(args: argparse.Namespace) -> int:
+    from hwsim.arch.systolic import SystolicArray
+    from hwsim.report.table import format_table, write_csv, write_json
+
+    shape = ArrayShape.parse(args.array, field="--array")
+    arch = SystolicArray(shape.rows, shape.cols, dataflow=Dataflow.parse(args.dataflow, field="--dataflow"))
+    if args.seed < 0:
+        raise InputError("must be a whole number >= 0", field="--seed", value=args.seed)
+    if args.gemms < 1:
+        raise InputError("must be a whole number >= 1", field="--gemms", value=args.gemms)
+    from rtl.cosim import CosimError, default_shapes, run_gemms  # Amaranth and cocotb load only for this command
+
+    shapes = default_shapes(arch, args.gemms, seed=args.seed)
+    from hwsim.sweep.progress import wanted
+
+    status = _Status(enabled=wanted(False if args.quiet else None, sys.stderr))
+    try:
+        with status:
+            records = run_gemms(arch, shapes, seed=args.seed, progress=status)
+    except CosimError as err:
+        print(f"hwsim: rtl compare failed: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    rows = [{"GEMM": i, **r.to_dict()} for i, r in enumerate(records)]
+    columns = ("GEMM", "m", "n", "k", "rtl_cycles", "stepped_cycles", "engine_cycles", "outputs_match", "agrees")
+    bad = [r for r in rows if not r["agrees"]]
+    if args.json:
+        write_json(args.json, {"array": str(shape), "dataflow": arch.dataflow.value, "seed": args.seed,
+                               "agree": not bad, "gemms": rows})
+    if args.csv:
+        write_csv(args.csv, rows, list(rows[0]))
+    if args.plot:
+        from hwsim.report.plots import rtl_vs_model
+
+        rtl_vs_model(records, args.plot)
+    if not args.quiet:
+        print(f"{len(rows)} GEMMs on the generated {shape} {arch.dataflow.value} engine under Verilator "
+              f"(int8 operands, seed {args.seed})")
+        print(format_table(rows, columns))
+    if bad:
+        which = ", ".join(_disagreement(r) for r in bad)
+        print(f"hwsim: rtl compare: MISMATCH in {len(bad)} of {len(rows)} GEMMs: {which}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        print("RTL cycles equal the stepped model's and the fast engine's for every GEMM; every product equals "
+              "NumPy's A @ B")
+    return EXIT_OK
+
+
+def _disagreement(row: dict) -> str:
+    """``GEMM 1 (9x5x7: cycles RTL 77, stepped 76, engine 76; wrong product)``, for a row of ``rtl compare``."""
+    if row["cycles_match"]:
+        what = ["cycles agree"]
+    else:
+        rtl = "did not finish" if row["rtl_cycles"] is None else row["rtl_cycles"]
+        what = [f"cycles RTL {rtl}, stepped {row['stepped_cycles']}, engine {row['engine_cycles']}"]
+    if not row["outputs_match"]:
+        what.append("wrong product")
+    return f"GEMM {row['GEMM']} ({row['m']}x{row['n']}x{row['k']}: {'; '.join(what)})"
+
+
+class _Status:
+    """A one-line status with elapsed seconds on stderr while a step of unknown length runs (a Verilator build),
+    where a progress bar (:class:`hwsim.sweep.progress.Progress`) has nothing to count. Call it with the current
+    step's message; it draws nothing unless ``enabled``."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        import threading
+
+        self.enabled = enabled
+        self.message = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True) if enabled else None
+
+    def __call__(self, message: str) -> None:
+        self.message = message
+        self._draw()
+
+    def __enter__(self) -> "_Status":
+        import time
+
+        self._start = time.monotonic()
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            self._draw()
+
+    def _draw(self) -> None:
+        import time
+
+        if self.enabled and self.message:
+            sys.stderr.write(f"\r\033[K{self.message} ... {time.monotonic() - self._start:.0f} s")
+            sys.stderr.flush()
+
+
 def _explore(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from hwsim.explore.coexplore import OBJECTIVES, explore
     from hwsim.io.explore_json import read_explore_spec
     from hwsim.report.table import format_table, write_csv, write_json
+    from hwsim.sweep.progress import Progress, wanted
 
     spec = read_explore_spec(args.spec)
     changes = {k: v for k, v in (("method", args.method), ("seed", args.seed)) if v is not None}
     if changes:
         spec = replace(spec, search=replace(spec.search, **changes))
-    result = explore(spec, baselines=not args.no_baselines)
+    bar: list[Progress] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(Progress(total, enabled=wanted(False if args.quiet else None, sys.stderr)))
+        bar[0].advance(done - bar[0].done)
+
+    result = explore(spec, baselines=not args.no_baselines, progress=progress)
+    if bar and bar[0].enabled:
+        print(file=sys.stderr)
     trials = result.search.trials
     rows = [{"Step": t.step, **t.point, "Reward": t.evaluation.reward, "Meets specs": t.evaluation.feasible,
              **t.evaluation.metrics} for t in trials]
@@ -435,4 +606,4 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area, "rtl": _rtl,
-             "explore": _explore}
+             "explore": _explore, "sweep": _sweep}

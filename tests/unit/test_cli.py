@@ -112,7 +112,7 @@ BAD_INPUT = [
     (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "
      ".csv, an .onnx model or a bundled network (" + ", ".join(sorted(ZOO)) + ")"),
     (["frobnicate"], "hwsim: error: argument command: invalid choice: 'frobnicate' (choose from 'workloads', 'info', "
-     "'convert', 'run', 'area', 'explore', 'rtl') (see 'hwsim --help')"),
+     "'convert', 'run', 'area', 'explore', 'sweep', 'rtl') (see 'hwsim --help')"),
     (["convert", RESNET50, "-o", "out.txt"], "hwsim: error: field '--output' = 'out.txt': expected a .json or .csv "
      "file to write"),
 ]
