@@ -19,6 +19,9 @@ _PATHS = {"file", "out"}
 
 
 def _number(text):
+    """A CSV cell as the number it holds; any other value as it is."""
+    if not isinstance(text, str):
+        return text
     for kind in (int, float):
         try:
             return kind(text)
