@@ -6,14 +6,15 @@ from typing import TYPE_CHECKING
 
 from hwsim.arch.sat import SAT_ASSUMPTIONS, SatArray
 from hwsim.arch.systolic import SystolicArray
+from hwsim.compose import schedule, simulate, simulate_batch, simulate_training
 from hwsim.io.load import load_workload
+from hwsim.report.batch import BatchResult
 from hwsim.report.pareto import pareto_front
 from hwsim.report.plots import rtl_vs_model as plot_rtl_vs_model, sat_training as plot_sat_training
-from hwsim.report.systolic import LayerReport, Report
+from hwsim.report.systolic import Report
+from hwsim.report.training import TrainingReport
 from hwsim.report.workload import layer_rows, network_summary
-from hwsim.sim.batch import BatchResult, simulate_batch
-from hwsim.sim.engine import simulate
-from hwsim.sim.training import TrainingReport, simulate_training
+from hwsim.sim.counts import LayerCounts
 from hwsim.sweep import SweepInterrupted, SweepResult, SweepSpec, sweep
 from hwsim.workload import Network, NetworkBuilder, lower
 from hwsim.workload.training import Pass
@@ -22,10 +23,10 @@ from hwsim.workload.zoo import ZOO, build as bundled_network
 if TYPE_CHECKING:
     from rtl.cosim import GemmRecord
 
-__all__ = ["SAT_ASSUMPTIONS", "ZOO", "LayerReport", "Network", "NetworkBuilder", "Report", "SatArray", "SystolicArray",
+__all__ = ["SAT_ASSUMPTIONS", "ZOO", "LayerCounts", "Network", "NetworkBuilder", "Report", "SatArray", "SystolicArray",
            "TrainingReport", "bundled_network", "layer_rows", "load_workload", "lower", "network_summary", "simulate",
            "simulate_training", "Pass", "plot_rtl_vs_model", "plot_sat_training", "rtl_compare",
-           "SweepInterrupted", "SweepResult", "SweepSpec", "pareto_front", "sweep", "BatchResult", "simulate_batch"]
+           "SweepInterrupted", "SweepResult", "SweepSpec", "pareto_front", "sweep", "BatchResult", "simulate_batch", "schedule"]
 
 
 def rtl_compare(arch: SystolicArray, shapes: "Sequence[tuple[int, int, int]]", *, seed: int,

@@ -252,7 +252,7 @@ def _run(args: argparse.Namespace) -> int:
     from hwsim.io.load import load_workload
     from hwsim.report.systolic import COLUMNS, TABLE_COLUMNS
     from hwsim.report.table import format_table, write_csv, write_json
-    from hwsim.sim.engine import simulate
+    from hwsim.compose import simulate
 
     network = load_workload(args.workload)
     if args.batch is not None:
@@ -294,7 +294,7 @@ def _run_sat(args: argparse.Namespace, network: Network) -> int:
     from hwsim.arch.sat import SatArray
     from hwsim.cost.tech import load_technology
     from hwsim.report.table import format_table, write_csv, write_json
-    from hwsim.sim.training import simulate_training
+    from hwsim.compose import simulate_training
     from hwsim.workload.sparsity import NMSparsity
     from hwsim.workload.training import Pass, Scheme
 

@@ -54,3 +54,39 @@ class Heterogeneous:
     @property
     def label(self) -> str:
         return " + ".join(s.label for s in self.subs)
+
+
+@dataclass(frozen=True)
+class SpecCheck:
+    """One spec: the design's value, the limit, and the margin ``(limit - value) / limit`` in percent."""
+
+    name: str
+    value: float
+    limit: float
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit
+
+    @property
+    def margin_pct(self) -> float:
+        return 100 * (self.limit - self.value) / self.limit
+
+
+@dataclass(frozen=True)
+class Specs:
+    """Design constraints; ``None`` means unconstrained."""
+
+    latency_cycles: float | None = None
+    energy_nj: float | None = None
+    area_um2: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("latency_cycles", "energy_nj", "area_um2"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise InputError("must be a number > 0", field=f"specs.{name}", value=value)
+
+    def check(self, metrics: dict[str, float]) -> tuple[SpecCheck, ...]:
+        return tuple(SpecCheck(name, metrics[name], limit) for name in ("latency_cycles", "energy_nj", "area_um2")
+                     if (limit := getattr(self, name)) is not None)

@@ -25,8 +25,7 @@ class SystolicArray:
         names its accumulator.
     ifmap_bits, filter_bits, ofmap_bits
         Element widths in SRAM and DRAM, by default the precision's width; ifmap and filter must match it.
-        Outputs are written at ``ofmap_bits`` (requantised, as an int8 inference accelerator does); partial
-        sums are kept at 32 bits.
+        Outputs are written at ``ofmap_bits`` (requantised, as an int8 inference accelerator does).
     ifmap_sram_kib, filter_sram_kib, ofmap_sram_kib
         SRAM capacities in KiB (1024 bytes), each double-buffered: half is filled while the other half is
         read. SCALE-Sim's ``IfmapSramSzkB`` etc. mean the same.
@@ -34,6 +33,8 @@ class SystolicArray:
         Bytes per array clock the DRAM interface moves, reads and writes together.
     clock_mhz
         Array clock, for latency.
+    psum_bits
+        Width of a partial sum in the ofmap SRAM and in DRAM when it spills (the PEs accumulate at 32 bits).
 
     The defaults are SCALE-Sim's stock configuration (64 KiB SRAMs, 10 words per cycle, 8-bit words), int8 MACs.
     """
@@ -50,6 +51,7 @@ class SystolicArray:
     ofmap_sram_kib: float = 64.0
     dram_bandwidth_bytes_per_cycle: float = 10.0
     clock_mhz: float = 1000.0
+    psum_bits: int = 32
 
     def __post_init__(self) -> None:
         ArrayShape(self.rows, self.cols)  # the same check and message as --array
@@ -64,6 +66,10 @@ class SystolicArray:
             raise InputError(f"unknown precision (known: {', '.join(PRECISIONS)})", field="precision",
                              value=self.precision)
         width = PRECISIONS[self.precision]
+        if not isinstance(self.psum_bits, int) or isinstance(self.psum_bits, bool) or not 8 <= self.psum_bits <= 64 \
+                or self.psum_bits % 8:
+            raise InputError("must be a whole number of bytes in bits, from 8 to 64", field="psum_bits",
+                             value=self.psum_bits)
         for name in ("ifmap_bits", "filter_bits", "ofmap_bits"):
             value = getattr(self, name)
             if value is None:

@@ -1,7 +1,8 @@
 """Energy and area: one cost module for every model, priced from documented technology tables."""
 
 from hwsim.cost.area import systolic_area
+from hwsim.cost.breakdown import AreaBreakdown, EnergyBreakdown, SubAcceleratorArea
 from hwsim.cost.energy import layer_energy
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
 
-__all__ = ["Technology", "layer_energy", "load_technology", "systolic_area"]
+__all__ = ["AreaBreakdown", "EnergyBreakdown", "SubAcceleratorArea", "Technology", "layer_energy", "systolic_area"]

@@ -6,7 +6,7 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.tech import Technology
 from hwsim.types import PRECISIONS
 from hwsim.io.dataflow_spec import dataflow_spec
-from hwsim.report.cost import AreaBreakdown
+from hwsim.cost.breakdown import AreaBreakdown
 
 
 def pe_register_bits(arch: SystolicArray, accumulator_bits: int) -> int:

@@ -15,17 +15,36 @@ how far stationary values and outputs shift through the array). Prices come from
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.area import pe_register_bits
+from hwsim.cost.breakdown import AreaBreakdown, EnergyBreakdown
 from hwsim.cost.tech import Technology
 from hwsim.types import PRECISIONS
 from hwsim.io.dataflow_spec import dataflow_spec
-from hwsim.report.cost import AreaBreakdown, EnergyBreakdown
-from hwsim.report.systolic import LayerReport
-from hwsim.sim.memory import PSUM_BYTES
 
 
-def layer_energy(layer: LayerReport, arch: SystolicArray, tech: Technology, area: AreaBreakdown) -> EnergyBreakdown:
+class ArrayActions(Protocol):
+    """What the energy model prices: a cycle model's counts of one layer (or any sum of layers) on an array.
+
+    :class:`hwsim.sim.counts.LayerCounts` is one; the cost module names only what it reads.
+    """
+
+    macs: int
+    ifmap_sram_reads: int
+    filter_sram_reads: int
+    ofmap_sram_writes: int
+    ofmap_sram_reads: int
+
+    @property
+    def dram_bytes(self) -> int: ...
+
+    @property
+    def total_cycles(self) -> int: ...
+
+
+def layer_energy(layer: ArrayActions, arch: SystolicArray, tech: Technology, area: AreaBreakdown) -> EnergyBreakdown:
     """Energy of ``layer`` on ``arch`` by component.
 
     Linear in the layer's counts, and elementwise: the counts and ``arch``'s numbers may be NumPy arrays, one
@@ -51,7 +70,7 @@ def layer_energy(layer: LayerReport, arch: SystolicArray, tech: Technology, area
     time_us = layer.total_cycles / arch.clock_mhz
     leakage_mw = (tech.sram_leakage_mw(arch.ifmap_sram_kib + arch.filter_sram_kib + arch.ofmap_sram_kib)
                   + tech.pe_leakage_mw(arch.precision, pe_register_bits(arch, acc_bits)) * arch.pes)
-    psum_bits = PSUM_BYTES * 8
+    psum_bits = arch.psum_bits
     return EnergyBreakdown(
         mac_pj=macs * tech.mac_energy_pj(arch.precision),
         register_pj=tech.register_energy_pj(register_bits),

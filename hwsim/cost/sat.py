@@ -19,7 +19,7 @@ from dataclasses import replace
 from hwsim.arch.sat import SatArray
 from hwsim.cost.area import systolic_area
 from hwsim.cost.tech import Technology
-from hwsim.report.cost import AreaBreakdown
+from hwsim.cost.breakdown import AreaBreakdown
 
 COMPARATOR_PRECISION = "int16"
 

@@ -17,12 +17,29 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from typing import Protocol
+
 from hwsim.arch.templates import SubAccelerator
+from hwsim.cost.breakdown import EnergyBreakdown, SubAcceleratorArea
 from hwsim.cost.tech import Technology
-from hwsim.report.cost import EnergyBreakdown
-from hwsim.report.hetero import SubAcceleratorArea
-from hwsim.sim.template import PSUM_BYTES, TemplateLayerReport
 from hwsim.types import PRECISIONS
+
+
+class TemplateActions(Protocol):
+    """What the template cost models price: a layer's counts on a sub-accelerator
+    (:class:`hwsim.sim.template.TemplateLayerCounts` is one)."""
+
+    macs: int
+    cycles: int
+    l1_reads: int
+    l1_writes: int
+    l2_reads: int
+    l2_writes: int
+    l2_weight_reads: int
+    l1_psum_accesses: int
+    l2_psum_accesses: int
+    noc_bytes: int
+    dram_bytes: int
 
 
 def template_area(sub: SubAccelerator, tech: Technology) -> SubAcceleratorArea:
@@ -32,12 +49,12 @@ def template_area(sub: SubAccelerator, tech: Technology) -> SubAcceleratorArea:
                               l2_um2=tech.sram_area_um2(sub.l2_kib))
 
 
-def template_energy(r: TemplateLayerReport, sub: SubAccelerator, tech: Technology,
+def template_energy(r: TemplateActions, sub: SubAccelerator, tech: Technology,
                     area: SubAcceleratorArea) -> EnergyBreakdown:
     """Energy of one layer in pJ: L1 accesses go under ``register_pj``, L2 accesses by operand under the SRAM
     fields (inputs, weights, and outputs with partial sums)."""
     bits = PRECISIONS[sub.precision]
-    psum_bits = PSUM_BYTES * 8
+    psum_bits = sub.psum_bits
     l1_kib = sub.l1_bytes / 1024
     l1_narrow = r.l1_reads + r.l1_writes - r.l1_psum_accesses
     l1_pj = (l1_narrow * tech.sram_energy_pj(l1_kib, bits) + r.l1_psum_accesses * tech.sram_energy_pj(l1_kib, psum_bits))
@@ -72,7 +89,7 @@ def _coefficient(*path: str) -> Any:
     return node["value"]
 
 
-def maestro_energy_mac_units(r: TemplateLayerReport) -> float:
+def maestro_energy_mac_units(r: TemplateActions) -> float:
     """MAESTRO's energy of one layer, in units of one MAC's energy."""
     return (_coefficient("energy_mac_units", "l2_access") * (r.l2_reads + r.l2_writes)
             + _coefficient("energy_mac_units", "l1_access") * (r.l1_reads + r.l1_writes)

@@ -33,10 +33,11 @@ from hwsim.errors import InputError
 from hwsim.explore.netspace import NetworkSpace
 from hwsim.explore.search import Evaluation, Progress, SearchResult, Trial, evolutionary, exhaustive, reinforce
 from hwsim.explore.space import Choice, Space
-from hwsim.report.hetero import HeteroReport, Specs
+from hwsim.arch.heterogeneous import Specs
+from hwsim.report.hetero import HeteroReport, check_cost_model
 from hwsim.report.pareto import pareto_front
 from hwsim.cost.tech import load_technology
-from hwsim.sim.schedule import COST_MODELS, schedule
+from hwsim.compose import schedule
 from hwsim.workload.network import Network
 
 METHODS = ("auto", "exhaustive", "evolutionary", "reinforce")
@@ -144,8 +145,7 @@ class ExploreSpec:
     accuracy_source: str = "none"
 
     def __post_init__(self) -> None:
-        if self.cost not in COST_MODELS:
-            raise InputError(f"unknown cost model (known: {', '.join(COST_MODELS)})", field="cost", value=self.cost)
+        check_cost_model(self.cost)
         load_technology(self.tech)
         names = [t.name for t in self.tasks]
         if not names or len(set(names)) != len(names):

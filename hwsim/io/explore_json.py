@@ -12,7 +12,7 @@ from typing import Any
 from hwsim.errors import InputError
 from hwsim.explore.coexplore import ExploreSpec, HardwareSpace, SearchSettings, Task
 from hwsim.io.jsonfile import read_json
-from hwsim.report.hetero import Specs
+from hwsim.arch.heterogeneous import Specs
 
 _TOP = {"format", "version", "name", "tasks", "hardware", "specs", "search", "cost", "tech", "accuracy"}
 _HARDWARE = {"sub_accelerators", "templates", "pe_choices", "bandwidth_choices", "pe_budget", "bandwidth_budget_gbps",

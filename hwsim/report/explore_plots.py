@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 from matplotlib.figure import Figure
 
-from hwsim.report.hetero import HeteroReport, Specs
+from hwsim.arch.heterogeneous import Specs
+from hwsim.report.hetero import HeteroReport
 
 
 def gantt(report: HeteroReport, path: str | Path | None = None) -> Figure:

@@ -6,25 +6,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from hwsim.arch.heterogeneous import Heterogeneous
-from hwsim.report.cost import EnergyBreakdown
+from hwsim.arch.heterogeneous import Heterogeneous, SpecCheck, Specs
+from hwsim.cost import EnergyBreakdown, Technology
+from hwsim.cost.template import maestro_area_um2, maestro_energy_mac_units, template_area, template_energy
+from hwsim.errors import InputError
+from hwsim.sim.schedule import ScheduleCounts
 
-
-@dataclass(frozen=True)
-class SubAcceleratorArea:
-    """Areas in um^2 of one sub-accelerator (hwsim's cost model)."""
-
-    pe_um2: float  # one PE with its L1 and overhead
-    array_um2: float  # all PEs with the array's NoC and control
-    l2_um2: float
-
-    @property
-    def total_um2(self) -> float:
-        return self.array_um2 + self.l2_um2
-
-    @property
-    def pe_pitch_mm(self) -> float:
-        return math.sqrt(self.pe_um2) / 1000
+COST_MODELS = ("hwsim", "maestro")
 
 
 @dataclass(frozen=True)
@@ -62,44 +50,6 @@ class SubAcceleratorReport:
     maestro_area_um2: float
     utilization: float  # MACs / (PEs x makespan)
     busy_fraction: float  # busy cycles / makespan
-
-
-@dataclass(frozen=True)
-class SpecCheck:
-    """One spec: the design's value, the limit, and the margin ``(limit - value) / limit`` in percent."""
-
-    name: str
-    value: float
-    limit: float
-
-    @property
-    def met(self) -> bool:
-        return self.value <= self.limit
-
-    @property
-    def margin_pct(self) -> float:
-        return 100 * (self.limit - self.value) / self.limit
-
-
-@dataclass(frozen=True)
-class Specs:
-    """Design constraints; ``None`` means unconstrained."""
-
-    latency_cycles: float | None = None
-    energy_nj: float | None = None
-    area_um2: float | None = None
-
-    def __post_init__(self) -> None:
-        from hwsim.errors import InputError
-
-        for name in ("latency_cycles", "energy_nj", "area_um2"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise InputError("must be a number > 0", field=f"specs.{name}", value=value)
-
-    def check(self, metrics: dict[str, float]) -> tuple[SpecCheck, ...]:
-        return tuple(SpecCheck(name, metrics[name], limit) for name in ("latency_cycles", "energy_nj", "area_um2")
-                     if (limit := getattr(self, name)) is not None)
 
 
 @dataclass(frozen=True)
@@ -179,3 +129,52 @@ class HeteroReport:
                  "End": x.end, "Cycles": x.cycles, "MACs": x.macs, "Energy pJ": x.energy.total_pj,
                  "MAESTRO Energy MAC units": x.maestro_energy_mac_units, "NoC Bytes": x.noc_bytes,
                  "Spill Bytes": x.spill_bytes} for x in self.layers]
+
+
+def check_cost_model(cost: str) -> None:
+    """Raise unless ``cost`` names a cost model (:data:`COST_MODELS`)."""
+    if cost not in COST_MODELS:
+        raise InputError(f"unknown cost model (known: {', '.join(COST_MODELS)})", field="cost", value=cost)
+
+
+def assemble(design: Heterogeneous, sched: ScheduleCounts, tech: Technology, cost: str = "hwsim") -> HeteroReport:
+    """The report of a schedule on ``design``, priced with ``tech`` (hwsim's model) and MAESTRO's.
+
+    ``cost`` (``"hwsim"`` or ``"maestro"``) says which model's energy and area the report's totals use; both are
+    always computed. Idle sub-accelerators leak until the makespan; values handed between sub-accelerators are
+    written to DRAM and read back.
+    """
+    check_cost_model(cost)
+    areas = [template_area(s, tech) for s in design.subs]
+    makespan = sched.makespan
+    layers = []
+    for node in sorted(sched.slots, key=lambda n: (sched.slots[n][0], sched.order[n])):
+        counts, index = sched.counts[node], sched.assignment[node]
+        start, end = sched.slots[node]
+        layers.append(ScheduledLayer(
+            network=node[0], layer=node[1], kind=counts.kind, sub=index, start=start, end=end, macs=counts.macs,
+            energy=template_energy(counts, design.subs[index], tech, areas[index]),
+            maestro_energy_mac_units=maestro_energy_mac_units(counts), noc_bytes=counts.noc_bytes,
+            spill_bytes=counts.spill_bytes,
+        ))
+
+    subs, idle_leakage = [], 0.0
+    for index, sub in enumerate(design.subs):
+        mine = [x for x in layers if x.sub == index]
+        busy = sum(x.cycles for x in mine)
+        macs = sum(x.macs for x in mine)
+        leakage_mw = (tech.sram_leakage_mw(sub.l2_kib + sub.pes * sub.l1_bytes / 1024)
+                      + tech.pe_leakage_mw(sub.precision, 0) * sub.pes)
+        idle_leakage += leakage_mw * (makespan - busy) / sub.clock_mhz * 1e3
+        subs.append(SubAcceleratorReport(
+            index=index, label=sub.label, template=sub.template.name, pes=sub.pes, bandwidth_gbps=sub.bandwidth_gbps,
+            busy_cycles=busy, macs=macs, energy_pj=sum(x.energy.total_pj for x in mine),
+            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub),
+            utilization=macs / (sub.pes * makespan) if makespan else 0.0,
+            busy_fraction=busy / makespan if makespan else 0.0,
+        ))
+    return HeteroReport(
+        design=design, networks=sched.networks, layers=tuple(layers), subs=tuple(subs), tech=tech.name, cost=cost,
+        idle_leakage_pj=idle_leakage, handoff_dram_pj=tech.dram_energy_pj(2 * sched.handoff_bytes),
+        maestro_mac_pj=tech.mac_energy_pj(design.subs[0].precision),
+    )

@@ -11,7 +11,7 @@ from hwsim.report.systolic import Report
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from hwsim.sim.training import TrainingReport
+    from hwsim.report.training import TrainingReport
 
 
 def roofline(report: Report, path: str | Path) -> None:

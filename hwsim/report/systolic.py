@@ -1,79 +1,19 @@
-"""Results of the systolic-array model: one frozen row per layer, totals by ``+``."""
+"""Results of the systolic-array model: the cycle model's counts per layer, their energy and the array's area.
+
+:func:`assemble` prices the counts with the cost module and builds the :class:`Report`; :func:`hwsim.api.simulate`
+composes the stages (counts from :func:`hwsim.sim.engine.simulate_layers`, then this).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from hwsim.arch.systolic import SystolicArray
-from hwsim.report.cost import AreaBreakdown, EnergyBreakdown
-
-
-@dataclass(frozen=True)
-class LayerReport:
-    """One layer on one array. Counts are for the whole batch; SRAM counts are in elements, DRAM in bytes."""
-
-    layer: str
-    kind: str
-    m: int
-    n: int
-    k: int
-    repeat: int
-    macs: int
-    folds: int
-    compute_cycles: int
-    stall_cycles: int
-    prefetch_cycles: int
-    drain_cycles: int
-    pes: int
-    used_pe_folds: float  # sum over folds of used PEs / PEs: mapping efficiency x folds
-    busy_pe_folds: float  # sum over folds of compute util: compute util x folds
-    ifmap_sram_reads: int
-    filter_sram_reads: int
-    ofmap_sram_writes: int
-    ofmap_sram_reads: int
-    ifmap_dram_read_bytes: int
-    filter_dram_read_bytes: int
-    ofmap_dram_write_bytes: int
-    ofmap_dram_read_bytes: int
-
-    @property
-    def total_cycles(self) -> int:
-        return self.compute_cycles + self.stall_cycles
-
-    @property
-    def total_cycles_with_prefetch(self) -> int:
-        return self.total_cycles + self.prefetch_cycles + self.drain_cycles
-
-    @property
-    def utilization(self) -> float:
-        """MACs per PE per cycle, stalls included."""
-        return self.macs / (self.total_cycles * self.pes) if self.total_cycles else 0.0
-
-    @property
-    def mapping_efficiency(self) -> float:
-        return self.used_pe_folds / self.folds if self.folds else 0.0
-
-    @property
-    def compute_util(self) -> float:
-        return self.busy_pe_folds / self.folds if self.folds else 0.0
-
-    @property
-    def dram_bytes(self) -> int:
-        return (self.ifmap_dram_read_bytes + self.filter_dram_read_bytes + self.ofmap_dram_write_bytes
-                + self.ofmap_dram_read_bytes)
-
-    @property
-    def bound(self) -> str:
-        """``memory`` when the layer waited on DRAM, else ``compute``."""
-        return "memory" if self.stall_cycles > 0 else "compute"
-
-    def __add__(self, other: "LayerReport") -> "LayerReport":
-        if self.pes != other.pes:
-            raise ValueError("reports of different arrays do not add")
-        summed = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
-                  if f.name not in ("layer", "kind", "m", "n", "k", "repeat", "pes")}
-        return LayerReport(layer="total", kind="", m=0, n=0, k=0, repeat=0, pes=self.pes, **summed)
+from hwsim.cost import AreaBreakdown, EnergyBreakdown, Technology, layer_energy, systolic_area
+from hwsim.sim.counts import LayerCounts
 
 
 COLUMNS = (
@@ -100,6 +40,28 @@ TABLE_COLUMNS = ("Layer", "Kind", "M", "N", "K", "MACs", "Total Cycles", "Stall 
                  "Mapping Efficiency %", "Bound", "Energy uJ", "pJ/MAC")
 
 
+def network_metrics(total: LayerCounts, energy: EnergyBreakdown, area: AreaBreakdown,
+                    clock_mhz: float) -> dict[str, Any]:
+    """:data:`METRICS` of a network's totals (numbers, or arrays with one entry per design as the batch uses)."""
+    cycles = total.total_cycles
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilization = np.where(cycles > 0, total.macs / (cycles * total.pes), 0.0)
+    metrics = {
+        "Total Cycles": cycles, "Compute Cycles": total.compute_cycles, "Stall Cycles": total.stall_cycles,
+        "Latency us": cycles / clock_mhz, "MACs": total.macs, "Overall Util %": 100 * utilization,
+        "SRAM Reads": total.ifmap_sram_reads + total.filter_sram_reads + total.ofmap_sram_reads,
+        "SRAM Writes": total.ofmap_sram_writes, "DRAM Bytes": total.dram_bytes,
+        "Energy pJ": energy.total_pj, "Energy MAC pJ": energy.mac_pj, "Energy RF pJ": energy.register_pj,
+        "Energy NoC pJ": energy.noc_pj,
+        "Energy SRAM pJ": energy.sram_ifmap_pj + energy.sram_filter_pj + energy.sram_ofmap_pj,
+        "Energy DRAM pJ": energy.dram_pj, "Energy Leakage pJ": energy.leakage_pj, "Area um2": area.total_um2,
+    }
+    if np.ndim(cycles) == 0:  # one design: plain Python numbers, as reports are written to JSON
+        return {name: value.item() if isinstance(value, np.generic | np.ndarray) else value
+                for name, value in metrics.items()}
+    return metrics
+
+
 @dataclass(frozen=True)
 class Report:
     """A network on a systolic array: per-layer cycles and traffic, their energy, and the array's area."""
@@ -107,13 +69,13 @@ class Report:
     network: str
     arch: SystolicArray
     compat: str | None
-    layers: tuple[LayerReport, ...]
+    layers: tuple[LayerCounts, ...]
     tech: str
     energy: tuple[EnergyBreakdown, ...]
     area: AreaBreakdown
 
     @property
-    def total(self) -> LayerReport:
+    def total(self) -> LayerCounts:
         total = self.layers[0]
         for layer in self.layers[1:]:
             total = total + layer
@@ -148,25 +110,13 @@ class Report:
 
     def metrics(self) -> dict[str, float | int]:
         """The whole-network numbers a sweep keeps per design point, keyed by :data:`METRICS`."""
-        total, energy = self.total, self.total_energy
-        return {
-            "Total Cycles": total.total_cycles, "Compute Cycles": total.compute_cycles,
-            "Stall Cycles": total.stall_cycles, "Latency us": self.latency_us(), "MACs": total.macs,
-            "Overall Util %": 100 * total.utilization,
-            "SRAM Reads": total.ifmap_sram_reads + total.filter_sram_reads + total.ofmap_sram_reads,
-            "SRAM Writes": total.ofmap_sram_writes, "DRAM Bytes": total.dram_bytes,
-            "Energy pJ": energy.total_pj, "Energy MAC pJ": energy.mac_pj, "Energy RF pJ": energy.register_pj,
-            "Energy NoC pJ": energy.noc_pj,
-            "Energy SRAM pJ": energy.sram_ifmap_pj + energy.sram_filter_pj + energy.sram_ofmap_pj,
-            "Energy DRAM pJ": energy.dram_pj, "Energy Leakage pJ": energy.leakage_pj,
-            "Area um2": self.area.total_um2,
-        }
+        return network_metrics(self.total, self.total_energy, self.area, self.arch.clock_mhz)
 
     def latency_us(self, cycles: int | None = None) -> float:
         cycles = self.total.total_cycles if cycles is None else cycles
         return cycles / self.arch.clock_mhz
 
-    def row(self, r: LayerReport, e: EnergyBreakdown) -> dict[str, Any]:
+    def row(self, r: LayerCounts, e: EnergyBreakdown) -> dict[str, Any]:
         cycles = r.total_cycles
         per_cycle = (lambda x: x / cycles) if cycles else (lambda x: 0.0)
         return {
@@ -203,3 +153,12 @@ class Report:
         rows = self.rows()
         return {"network": self.network, "arch": arch_to_dict(self.arch), "compat": self.compat, "summary": self.summary(),
                 "area": self.area.rows(), "layers": rows[:-1], "total": rows[-1]}
+
+
+def assemble(network: str, arch: SystolicArray, layers: tuple[LayerCounts, ...], tech: Technology,
+             compat: str | None = None) -> Report:
+    """The report of ``layers`` (the counts of ``network`` on ``arch``), priced with ``tech``."""
+    area = systolic_area(arch, tech)
+    energy = tuple(layer_energy(layer, arch, tech, area) for layer in layers)
+    return Report(network=network, arch=arch, compat=compat, layers=layers, tech=tech.name, energy=energy,
+                  area=area)

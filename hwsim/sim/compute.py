@@ -63,75 +63,10 @@ efficiency 100 % and compute util ``4*3 / (4 * (7 + 2 - 1)) = 37.5 %``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from hwsim.types import Dataflow
-from hwsim.workload.lowering import GemmDims
-
-
-@dataclass(frozen=True)
-class FoldMapping:
-    """One GEMM laid on an ``rows x cols`` array.
-
-    The numbers may be NumPy arrays, one entry per design (:mod:`hwsim.sim.batch`): every formula here and in
-    :func:`gemm_compute` is elementwise. :meth:`rows_used` and :meth:`cols_used` list folds and need numbers.
-    """
-
-    dataflow: Dataflow
-    rows: int
-    cols: int
-    sr: int
-    sc: int
-    t: int
-
-    @property
-    def row_folds(self) -> int:
-        return -(-self.sr // self.rows)
-
-    @property
-    def col_folds(self) -> int:
-        return -(-self.sc // self.cols)
-
-    @property
-    def folds(self) -> int:
-        return self.row_folds * self.col_folds
-
-    def rows_in(self, row_fold: int | np.ndarray) -> int | np.ndarray:
-        """Array rows that row fold ``row_fold`` (0-based, any array of them) uses."""
-        return np.minimum(self.rows, self.sr - self.rows * row_fold)
-
-    def cols_in(self, col_fold: int | np.ndarray) -> int | np.ndarray:
-        """Array columns that column fold ``col_fold`` uses."""
-        return np.minimum(self.cols, self.sc - self.cols * col_fold)
-
-    def rows_used(self) -> np.ndarray:
-        """Array rows each fold uses, in fold order (column fold outer, row fold inner)."""
-        return np.tile(self.rows_in(np.arange(self.row_folds)), self.col_folds)
-
-    def cols_used(self) -> np.ndarray:
-        """Array columns each fold uses, in fold order."""
-        return np.repeat(self.cols_in(np.arange(self.col_folds)), self.row_folds)
-
-    def fold_cycles(self, compat: bool = False) -> int:
-        """Cycles of one fold (``L``)."""
-        r, c, t = self.rows, self.cols, self.t
-        if compat and self.dataflow is Dataflow.OUTPUT_STATIONARY:
-            return t + r + c - 2
-        return 2 * r + c + t - 2
-
-
-def map_gemm(gemm: GemmDims, rows: int, cols: int, dataflow: Dataflow) -> FoldMapping:
-    """Which GEMM dimension goes on the array's rows, columns and time for ``dataflow``."""
-    m, n, k = gemm.m, gemm.n, gemm.k
-    sr, sc, t = {
-        Dataflow.WEIGHT_STATIONARY: (k, n, m),
-        Dataflow.INPUT_STATIONARY: (k, m, n),
-        Dataflow.OUTPUT_STATIONARY: (m, n, k),
-    }[dataflow]
-    return FoldMapping(dataflow=dataflow, rows=rows, cols=cols, sr=sr, sc=sc, t=t)
+from hwsim.mapping import LayerMapping
+from hwsim.types import Operand
 
 
 @dataclass(frozen=True)
@@ -149,32 +84,29 @@ class ComputeCounts:
     compute_util: float
 
 
-def gemm_compute(gemm: GemmDims, rows: int, cols: int, dataflow: Dataflow, *, compat: bool = False) -> ComputeCounts:
-    """Cycles and SRAM accesses of ``gemm.repeat`` runs of a GEMM, in closed form.
+def gemm_compute(lm: LayerMapping, *, compat: bool = False) -> ComputeCounts:
+    """Cycles and SRAM accesses of the ``lm.run.repeat`` runs a layer mapping lays on the array, in closed form.
 
     With ``compat`` the numbers follow SCALE-Sim 3.0.0 (module docstring); each repeat counts as one
-    SCALE-Sim layer, so its 0-indexed total loses one cycle per repeat. ``gemm``'s dimensions, ``rows`` and
-    ``cols`` may be integer arrays (one entry per design); the counts are then arrays too.
+    SCALE-Sim layer, so its 0-indexed total loses one cycle per repeat. The mapping's numbers may be integer arrays
+    (one entry per layer or design); the counts are then arrays too. An N:M sparse mapping runs the dense machine
+    on its ``K'`` compressed rows; only its ifmap reads differ (windows, :mod:`hwsim.sim.sparse`).
     """
-    fm = map_gemm(gemm, rows, cols, dataflow)
-    m, n, k = gemm.m, gemm.n, gemm.k
+    fm, run = lm.fold, lm.run
+    rows, cols = fm.rows, fm.cols
     length = fm.fold_cycles(compat)
     folds = fm.folds
     cycles = folds * length - (1 if compat else 0)
-    if dataflow is Dataflow.WEIGHT_STATIONARY:
-        ifmap, filt, ofmap = m * k * fm.col_folds, k * n, m * n * fm.row_folds
-    elif dataflow is Dataflow.INPUT_STATIONARY:
-        ifmap, filt, ofmap = k * m, n * k * fm.col_folds, m * n * fm.row_folds
-    else:
-        ifmap, filt, ofmap = m * k * fm.col_folds, k * n * fm.row_folds, m * n
-    psum_reads = ofmap - m * n
-    if compat and dataflow is Dataflow.OUTPUT_STATIONARY:
+    ifmap, filt, ofmap = lm.mapping.sram_accesses(run, fm, lm.row_elements)
+    psum_reads = ofmap - run.m * run.n
+    stationary_out = lm.resident is Operand.OFMAP
+    if compat and stationary_out:
         ofmap += folds * (rows + cols)  # SCALE-Sim 3.0.0 adds the flipped tile's shape to its count
-    span = length if dataflow is Dataflow.OUTPUT_STATIONARY else length + cols - 1
+    span = length if stationary_out else length + cols - 1
     used = fm.sr * fm.sc  # summed over folds
-    r = gemm.repeat
+    r = run.repeat
     return ComputeCounts(
-        macs=gemm.macs,
+        macs=run.macs,
         folds=folds * r,
         cycles=cycles * r,
         ifmap_reads=ifmap * r,
@@ -184,28 +116,3 @@ def gemm_compute(gemm: GemmDims, rows: int, cols: int, dataflow: Dataflow, *, co
         mapping_efficiency=used / (rows * cols * folds),
         compute_util=used * fm.t / (rows * cols * span * folds),
     )
-
-
-def pack_groups(gemm: GemmDims, rows: int, cols: int, dataflow: Dataflow) -> GemmDims:
-    """Run several groups of a grouped GEMM as one block-diagonal GEMM.
-
-    ``p`` groups become ``A' = [A_1 | ... | A_p]`` (``M x pK``) times ``blockdiag(B_1, ..., B_p)``
-    (``pK x pN``), whose output is ``[O_1 | ... | O_p]``: a depthwise 3x3 that alone uses 9 of 64
-    rows and 1 of 64 columns shares a weight-stationary fold with 6 other channels. ``p`` is as many
-    groups as fit the array dimensions the packed sizes land on (rows and columns for ws, rows for
-    is, columns for os; the time dimension is free). Returns ``ceil(groups / p)`` runs of the packed
-    GEMM; its ``macs`` count the zero blocks, so utilisation must use the layer's own MACs.
-    """
-    if gemm.repeat == 1:
-        return gemm
-    fits_rows = max(1, rows // gemm.k)
-    fits_cols = max(1, cols // gemm.n)
-    p = {
-        Dataflow.WEIGHT_STATIONARY: min(fits_rows, fits_cols),
-        Dataflow.INPUT_STATIONARY: fits_rows,
-        Dataflow.OUTPUT_STATIONARY: fits_cols,
-    }[dataflow]
-    p = min(p, gemm.repeat)
-    if p == 1:
-        return gemm
-    return GemmDims(m=gemm.m, n=gemm.n * p, k=gemm.k * p, repeat=math.ceil(gemm.repeat / p))

@@ -1,8 +1,9 @@
 """The fast engine: a whole network on a systolic array, layer by layer, in closed form.
 
-Compute layers go through the one lowering (:func:`hwsim.workload.lower`), then
-:mod:`hwsim.sim.compute` (cycles, SRAM accesses) and :mod:`hwsim.sim.memory` (DRAM, stalls).
-Memory-only layers cost their DRAM traffic. Nothing here steps cycles.
+Compute layers go through the one lowering (:func:`hwsim.workload.lower`), are laid on the array once
+(:func:`hwsim.mapping.lay`), then counted by :mod:`hwsim.sim.compute` (cycles, SRAM accesses) and
+:mod:`hwsim.sim.memory` (DRAM, stalls). Memory-only layers cost their DRAM traffic. Nothing here steps cycles, and
+nothing here prices: the counts go to :mod:`hwsim.cost` and :mod:`hwsim.report` (composed by :mod:`hwsim.api`).
 
 The model is elementwise NumPy (:func:`gemm_counts`): :func:`simulate` evaluates all compute layers of a network
 on one array at once, as arrays over layers; :func:`hwsim.sim.batch.simulate_batch` evaluates one layer on many
@@ -12,19 +13,16 @@ designs at once, as arrays over designs.
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
-from hwsim.cost.area import systolic_area
-from hwsim.cost.energy import layer_energy
-from hwsim.cost.tech import Technology, load_technology
 from hwsim.errors import InputError
-from hwsim.report.systolic import LayerReport, Report
-from hwsim.sim.compute import ComputeCounts, FoldMapping, gemm_compute, map_gemm, pack_groups
-from hwsim.sim.memory import MemoryCounts, check_fits, gemm_memory, stream_tile, transfer_memory
-from hwsim.types import Dataflow
+from hwsim.mapping import LayerMapping, lay
+from hwsim.sim.compute import ComputeCounts, gemm_compute
+from hwsim.sim.counts import LayerCounts
+from hwsim.sim.memory import MemoryCounts, check_fits, gemm_memory, transfer_memory
 from hwsim.workload.lowering import GemmDims
 from hwsim.workload.network import LayerStats, Network
 
@@ -32,10 +30,9 @@ COMPAT_MODES = ("scalesim",)
 _FREE_KINDS = ("reshape", "slice")  # views: no data moves
 
 
-def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None,
-             pack: bool = False, tech: Technology | str = "45nm") -> Report:
-    """Cycles, utilisation, SRAM and DRAM traffic, and energy of every layer of ``network`` on ``arch``, and the
-    array's area.
+def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None = None,
+                    pack: bool = False) -> tuple[LayerCounts, ...]:
+    """Cycles, utilisation, SRAM and DRAM traffic of every layer of ``network`` on ``arch``.
 
     Parameters
     ----------
@@ -45,49 +42,41 @@ def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None
         default interface bandwidth (``CALC``) has none, and memory-only layers, which SCALE-Sim
         cannot express, cost nothing.
     pack
-        Run grouped and depthwise layers with several groups per fold
-        (:func:`hwsim.sim.compute.pack_groups`).
-    tech
-        The technology that prices energy and area: a bundled node name or a loaded table.
+        Run grouped and depthwise layers with several groups per fold (:func:`hwsim.mapping.pack_groups`).
     """
     if compat is not None and compat not in COMPAT_MODES:
         raise InputError(f"unknown compatibility mode (known: {', '.join(COMPAT_MODES)})", field="compat",
                          value=compat)
-    technology = load_technology(tech) if isinstance(tech, str) else tech
-    layers = _layers(network, arch, compat is not None, pack)
-    area = systolic_area(arch, technology)
-    energy = tuple(layer_energy(layer, arch, technology, area) for layer in layers)
-    return Report(network=network.name, arch=arch, compat=compat, layers=layers, tech=technology.name,
-                  energy=energy, area=area)
+    return _layers(network, arch, compat is not None, pack)
 
 
-def gemm_counts(run: GemmDims, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
+def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
                 compat: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
-    """Compute and memory counts of ``run.repeat`` runs of the GEMM ``run`` on ``arch``.
+    """Compute and memory counts of the runs ``lm`` lays on ``arch``.
 
-    Elementwise NumPy throughout: ``run``'s dimensions and ``a_unique`` may be arrays (one entry per layer, as
-    :func:`simulate` uses it), or ``arch`` a group of designs whose numbers are arrays (one entry per design, as
-    :func:`hwsim.sim.batch.simulate_batch` uses it), and the counts are arrays of that shape. Folds are not
+    Elementwise NumPy throughout: ``lm``'s dimensions and ``a_unique`` may be arrays (one entry per layer, as
+    :func:`simulate_layers` uses it), or ``arch`` a group of designs whose numbers are arrays (one entry per design,
+    as :func:`hwsim.sim.batch.simulate_batch` uses it), and the counts are arrays of that shape. Folds are not
     checked to fit their SRAMs here (:func:`hwsim.sim.memory.check_fits`, :func:`hwsim.sim.memory.fits`).
     """
     if compat:
-        return gemm_compute(run, arch.rows, arch.cols, arch.dataflow, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
-    return _tiled(run, map_gemm(run, arch.rows, arch.cols, arch.dataflow), arch, a_unique)
+        return gemm_compute(lm, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
+    return _tiled(lm, arch, a_unique)
 
 
-def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> tuple[LayerReport, ...]:
+def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> tuple[LayerCounts, ...]:
     """Every layer of ``network`` on one array; the compute layers are evaluated together, as arrays over layers."""
     gemm_layers = [stats for stats in network if stats.gemm is not None]
-    runs = []
+    mappings = []
     for stats in gemm_layers:  # in network order, so the first layer that does not fit is the one reported
-        run = pack_groups(stats.gemm, arch.rows, arch.cols, arch.dataflow) if pack else stats.gemm
-        check_fits(map_gemm(run, arch.rows, arch.cols, arch.dataflow), arch, stats.name)
-        runs.append(run)
-    if runs:
-        stacked = GemmDims(*(np.array([getattr(run, name) for run in runs]) for name in ("m", "n", "k", "repeat")))
+        lm = lay(stats.gemm, arch, pack=pack)
+        check_fits(lm.fold, arch, stats.name)
+        mappings.append(lm)
+    if mappings:
+        stacked = _stack(mappings, arch)
         a_unique = np.array([ifmap_unique(network, stats) for stats in gemm_layers])
         counts, memory = gemm_counts(stacked, arch, a_unique=a_unique, compat=compat)
-    reports, index = [], iter(range(len(runs)))
+    reports, index = [], iter(range(len(mappings)))
     for stats in network:
         gemm = stats.gemm
         if gemm is None:
@@ -97,7 +86,7 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> 
             continue
         i = next(index)
         c, m = _entry(counts, i), _entry(memory, i)
-        macs, share = gemm.macs, gemm.macs / runs[i].macs  # the layer's own, without the zero blocks of packing
+        macs, share = gemm.macs, gemm.macs / mappings[i].run.macs  # the layer's own, without packing's zero blocks
         # SCALE-Sim's Overall Util divides MACs by its 0-indexed total: the report keeps that total.
         reports.append(_report(
             stats, arch, macs=macs, folds=c.folds, compute_cycles=c.cycles,
@@ -108,45 +97,44 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> 
     return tuple(_plain(report) for report in reports)
 
 
+def _stack(mappings: list[LayerMapping], arch: SystolicArray) -> LayerMapping:
+    """The layers' mappings as one whose numbers are arrays over layers (they share the array and the rule)."""
+    runs = GemmDims(*(np.array([getattr(lm.run, name) for lm in mappings]) for name in ("m", "n", "k", "repeat")))
+    return lay(runs, arch)
+
+
 def _entry(counts, i: int):
     """Entry ``i`` of counts whose fields are arrays (numbers the same for all entries stay as they are)."""
     return type(counts)(**{f.name: (lambda x: x[i] if np.ndim(x) else x)(getattr(counts, f.name))
                            for f in fields(counts)})
 
 
-def _tiled(run: GemmDims, fm: FoldMapping, arch: SystolicArray,
+def _tiled(lm: LayerMapping, arch: SystolicArray,
            a_unique: float | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
-    """Native compute and memory of ``run``, in stream tiles that keep partial sums on chip.
+    """Native compute and memory of ``lm``'s runs, in stream tiles that keep partial sums on chip.
 
     The stream is ``full`` tiles of ``tile`` and, where it does not divide, one shorter tile of ``rest``; with
     many designs the rest is evaluated for all (a length of 1 where there is none) and counted where it exists.
     """
-    tile = stream_tile(fm, arch)
-    full, rest = np.divmod(fm.t, tile)
-    counts, memory = _part(run, fm, arch, a_unique, tile, full)
+    tile = lm.stream_tile
+    full, rest = np.divmod(lm.fold.t, tile)
+    counts, memory = _part(lm, arch, a_unique, tile, full)
     has_rest = rest > 0
     if not np.any(has_rest):
         return counts, memory
-    rest_counts, rest_memory = _part(run, fm, arch, a_unique, np.where(has_rest, rest, 1), 1)
+    rest_counts, rest_memory = _part(lm, arch, a_unique, np.where(has_rest, rest, 1), 1)
     return _add_rest(counts, rest_counts, has_rest), _add_rest(memory, rest_memory, has_rest)
 
 
-def _part(run: GemmDims, fm: FoldMapping, arch: SystolicArray, a_unique: float | np.ndarray, t: int | np.ndarray,
+def _part(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray, t: int | np.ndarray,
           times: int | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
-    """``times`` stream tiles of length ``t`` of ``run``, back to back."""
-    sub = _with_stream(run, fm.dataflow, t)
-    sub_fm = map_gemm(sub, arch.rows, arch.cols, fm.dataflow)
-    runs = sub.repeat * times
-    counts = gemm_compute(replace(sub, repeat=runs), arch.rows, arch.cols, fm.dataflow)
-    memory = gemm_memory(sub_fm, runs, arch, sub_fm.fold_cycles(), a_unique=a_unique,
-                         stationary_shared=(run.repeat == 1) & (np.asarray(times) > 1))
+    """``times`` stream tiles of length ``t`` of ``lm``'s runs, back to back."""
+    sub = lm.with_stream(t)
+    runs = sub.run.repeat * times
+    counts = gemm_compute(sub.with_repeat(runs))
+    memory = gemm_memory(sub.fold, runs, arch, sub.fold.fold_cycles(), a_unique=a_unique,
+                         stationary_shared=(lm.run.repeat == 1) & (np.asarray(times) > 1))
     return counts, memory
-
-
-def _with_stream(gemm: GemmDims, dataflow: Dataflow, t: int) -> GemmDims:
-    """``gemm`` with its streamed dimension (ws: M, is: N, os: K) cut to ``t``."""
-    field = {Dataflow.WEIGHT_STATIONARY: "m", Dataflow.INPUT_STATIONARY: "n", Dataflow.OUTPUT_STATIONARY: "k"}
-    return replace(gemm, **{field[dataflow]: t})
 
 
 def _add_rest(full, rest, has_rest):
@@ -189,19 +177,19 @@ def memory_layer(network: Network, stats: LayerStats, arch: SystolicArray) -> Me
     return transfer_memory(act_in, out, arch)
 
 
-_FIELD_TYPES = tuple((f.name, {"int": int, "float": float, "str": str}[f.type]) for f in fields(LayerReport))
+_FIELD_TYPES = tuple((f.name, {"int": int, "float": float, "str": str}[f.type]) for f in fields(LayerCounts))
 
 
-def _plain(report: LayerReport) -> LayerReport:
+def _plain(report: LayerCounts) -> LayerCounts:
     """``report`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
-    return LayerReport(**{name: kind(getattr(report, name)) for name, kind in _FIELD_TYPES})
+    return LayerCounts(**{name: kind(getattr(report, name)) for name, kind in _FIELD_TYPES})
 
 
 def _report(stats: LayerStats, arch: SystolicArray, *, macs: int, folds: int, compute_cycles: int, used: float,
             busy: float, sram: tuple[int, int, int, int], memory: MemoryCounts,
-            dims: tuple[int, int, int, int]) -> LayerReport:
+            dims: tuple[int, int, int, int]) -> LayerCounts:
     m, n, k, repeat = dims
-    return LayerReport(
+    return LayerCounts(
         layer=stats.name, kind=stats.kind, m=m, n=n, k=k, repeat=repeat, macs=macs, folds=folds,
         compute_cycles=compute_cycles, stall_cycles=memory.stall_cycles, prefetch_cycles=memory.prefetch_cycles,
         drain_cycles=memory.drain_cycles, pes=arch.pes, used_pe_folds=used, busy_pe_folds=busy,

@@ -46,10 +46,8 @@ import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
-from hwsim.sim.compute import FoldMapping
+from hwsim.mapping import FoldMapping, mapping
 from hwsim.types import Dataflow
-
-PSUM_BYTES = 4  # the PEs accumulate at 32 bits; partial sums are stored at that width
 
 
 @dataclass(frozen=True)
@@ -76,12 +74,8 @@ def _bytes(bits: int) -> float:
 
 def resident_tile(fm: FoldMapping, arch: SystolicArray) -> tuple[str, float, float]:
     """The operand that stays in the array (``os``: outputs), its SRAM's size in KiB and one fold's tile in bytes."""
-    if fm.dataflow is Dataflow.OUTPUT_STATIONARY:
-        operand, kib, bits = "ofmap", arch.ofmap_sram_kib, arch.ofmap_bits
-    elif fm.dataflow is Dataflow.WEIGHT_STATIONARY:
-        operand, kib, bits = "filter", arch.filter_sram_kib, arch.filter_bits
-    else:
-        operand, kib, bits = "ifmap", arch.ifmap_sram_kib, arch.ifmap_bits
+    operand = mapping(fm.dataflow).resident.value
+    kib, bits = getattr(arch, f"{operand}_sram_kib"), getattr(arch, f"{operand}_bits")
     return operand, kib, np.minimum(fm.rows, fm.sr) * np.minimum(fm.cols, fm.sc) * _bytes(bits)
 
 
@@ -99,20 +93,6 @@ def check_fits(fm: FoldMapping, arch: SystolicArray, layer: str) -> None:
             f"one fold's {operand} tile ({float(tile):g} bytes) does not fit half of the {kib:g} KiB {operand} SRAM "
             "(it is double-buffered)", layer=layer, field=f"{operand}_sram_kib", value=kib,
         )
-
-
-def stream_tile(fm: FoldMapping, arch: SystolicArray) -> int | np.ndarray:
-    """The longest stream (``T``) whose 32-bit partial sums for one column fold fit half the ofmap SRAM.
-
-    ws and is keep a ``T x cols`` block of partial sums while the row folds accumulate into it; when
-    that block outgrows the ofmap SRAM the GEMM is run in stream tiles of this length (each tile a
-    GEMM of its own, with the stationary tiles loaded again), so partial sums never leave the chip.
-    os accumulates in the PEs and needs no tiling.
-    """
-    if fm.dataflow is Dataflow.OUTPUT_STATIONARY:
-        return fm.t
-    capacity = arch.ofmap_sram_kib * 1024 / 2
-    return np.maximum(1, np.minimum(fm.t, capacity // (np.minimum(fm.cols, fm.sc) * PSUM_BYTES))).astype(np.int64)
 
 
 _SLOT_START = np.array([0, 1, -2, -1, 2])  # folds 0, 1, n-2, n-1 and 2 ...
@@ -147,6 +127,7 @@ def gemm_memory(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: 
 
     flow = fm.dataflow
     ws = flow is Dataflow.WEIGHT_STATIONARY
+    psum_b = _bytes(arch.psum_bits)
     ib, fb, ob = _bytes(arch.ifmap_bits) * a_unique, _bytes(arch.filter_bits), _bytes(arch.ofmap_bits)
     isram, fsram, osram = (kib * 1024 for kib in (arch.ifmap_sram_kib, arch.filter_sram_kib, arch.ofmap_sram_kib))
     t = fm.t
@@ -157,7 +138,7 @@ def gemm_memory(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: 
     else:
         stat_b, stream_b, stream_sram, stat_sram = (fb, ib, isram, fsram) if ws else (ib, fb, fsram, isram)
         stream_once = on_folds(t * fm.sr * stream_b <= stream_sram)
-        psums_stay = on_folds(t * fm.cols * PSUM_BYTES <= osram)
+        psums_stay = on_folds(t * fm.cols * psum_b <= osram)
     grid = FoldMapping(flow, *(on_folds(v) for v in (fm.rows, fm.cols, fm.sr, fm.sc, fm.t)))
     row_folds, col_folds, t = grid.row_folds, grid.col_folds, grid.t
 
@@ -175,7 +156,7 @@ def gemm_memory(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: 
         if flow is Dataflow.OUTPUT_STATIONARY:
             return grid.rows_in(i) * grid.cols_in(j) * on_folds(ob)
         # a column fold's last row fold writes its outputs; the others spill partial sums unless they stay
-        return t * grid.cols_in(j) * np.where(i == row_folds - 1, on_folds(ob), np.where(psums_stay, 0, PSUM_BYTES))
+        return t * grid.cols_in(j) * np.where(i == row_folds - 1, on_folds(ob), np.where(psums_stay, 0, psum_b))
 
     def reads(i, j):
         """(ifmap elements, filter elements, partial-sum bytes) streamed from DRAM while fold ``(i, j)`` computes."""
@@ -184,7 +165,7 @@ def gemm_memory(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: 
             filt = np.where((i == 0) | ~filter_once, t * grid.cols_in(j), 0)
             return ifmap, filt, 0.0
         streamed = np.where((j == 0) | ~stream_once, t * grid.rows_in(i), 0)
-        psum = np.where((i == 0) | psums_stay, 0, t * grid.cols_in(j) * PSUM_BYTES)
+        psum = np.where((i == 0) | psums_stay, 0, t * grid.cols_in(j) * psum_b)
         return (streamed, 0, psum) if ws else (0, streamed, psum)
 
     row_index, row_weight = _fold_slots(fm.row_folds)

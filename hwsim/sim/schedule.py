@@ -8,27 +8,24 @@ goes first (list scheduling with upward rank, as in HEFT); ties go to the earlie
 makespan.
 
 A value passing between layers on different sub-accelerators goes through DRAM: its bytes are written and read
-once more (energy), with no extra time (the consumer reads its inputs through its NoC anyway).
+once more (energy, priced by :func:`hwsim.report.hetero.assemble`), with no extra time (the consumer reads its
+inputs through its NoC anyway).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import networkx as nx
 
 from hwsim.arch.heterogeneous import Heterogeneous
-from hwsim.cost.tech import Technology, load_technology
-from hwsim.cost.template import maestro_area_um2, maestro_energy_mac_units, template_area, template_energy
 from hwsim.errors import InputError
-from hwsim.report.hetero import HeteroReport, ScheduledLayer, SubAcceleratorReport
-from hwsim.sim.template import template_layer
+from hwsim.sim.template import TemplateLayerCounts, template_layer
 from hwsim.types import PRECISIONS
 from hwsim.workload.network import Network
-
-COST_MODELS = ("hwsim", "maestro")
 
 
 def layer_assignment(networks: Sequence[Network], design: Heterogeneous,
@@ -59,35 +56,40 @@ def layer_assignment(networks: Sequence[Network], design: Heterogeneous,
     return assignment
 
 
-def schedule(networks: Sequence[Network], design: Heterogeneous, mapping: Mapping[str, int], *,
-             tech: Technology | str = "28nm", cost: str = "hwsim") -> HeteroReport:
-    """Run ``networks`` together on ``design``: the schedule, latency, energy, area and use of each sub-accelerator.
+@dataclass(frozen=True)
+class ScheduleCounts:
+    """Where and when every layer ran, and what it counted there (no prices).
 
-    Parameters
-    ----------
-    mapping
-        Network name -> sub-accelerator index; ``"network/layer"`` keys override single layers.
-    tech
-        The technology of hwsim's cost model (NASAIC's numbers are 28 nm).
-    cost
-        ``"hwsim"`` or ``"maestro"``: which model's energy and area the report's totals use (both are computed).
+    Nodes are ``(network, layer)``; ``order`` is each node's ``(network index, layer index)``, the tie-break.
     """
-    if cost not in COST_MODELS:
-        raise InputError(f"unknown cost model (known: {', '.join(COST_MODELS)})", field="cost", value=cost)
-    technology = load_technology(tech) if isinstance(tech, str) else tech
-    assignment = layer_assignment(networks, design, mapping)
-    areas = [template_area(s, technology) for s in design.subs]
 
+    networks: tuple[str, ...]
+    assignment: dict[tuple[str, str], int]
+    counts: dict[tuple[str, str], TemplateLayerCounts]
+    slots: dict[tuple[str, str], tuple[int, int]]
+    order: dict[tuple[str, str], tuple[int, int]]
+    handoff_bytes: int
+
+    @property
+    def makespan(self) -> int:
+        return max((end for _, end in self.slots.values()), default=0)
+
+
+def schedule_layers(networks: Sequence[Network], design: Heterogeneous, mapping: Mapping[str, int]) -> ScheduleCounts:
+    """Run ``networks`` together on ``design``: every layer's sub-accelerator, counts and start and end cycle.
+
+    ``mapping`` maps a network name to a sub-accelerator index; ``"network/layer"`` keys override single layers.
+    """
+    assignment = layer_assignment(networks, design, mapping)
     graph = nx.DiGraph()
-    reports, energies = {}, {}
+    counts, output_bytes = {}, {}
     for rank_net, net in enumerate(networks):
         for position, stats in enumerate(net):
             node = (net.name, stats.name)
             sub = design.subs[assignment[node]]
-            report = template_layer(net, stats, sub)
-            reports[node] = (report, math.prod(stats.output_shape) * net.batch * PRECISIONS[sub.precision] // 8)
-            energies[node] = template_energy(report, sub, technology, areas[assignment[node]])
-            graph.add_node(node, cycles=report.cycles, order=(rank_net, position))
+            counts[node] = template_layer(net, stats, sub)
+            output_bytes[node] = math.prod(stats.output_shape) * net.batch * PRECISIONS[sub.precision] // 8
+            graph.add_node(node, cycles=counts[node].cycles, order=(rank_net, position))
         for layer in net.layers:
             graph.add_edges_from(((net.name, source), (net.name, layer.name)) for source in layer.inputs
                                  if source not in net.inputs)
@@ -97,39 +99,10 @@ def schedule(networks: Sequence[Network], design: Heterogeneous, mapping: Mappin
         rank[node] = graph.nodes[node]["cycles"] + max((rank[s] for s in graph.successors(node)), default=0)
 
     slots = _list_schedule(graph, assignment, rank, len(design.subs))
-    handoff_bytes = sum(reports[u][1] for u, v in graph.edges if assignment[u] != assignment[v])
-    makespan = max((end for _, end in slots.values()), default=0)
-
-    layers = []
-    for node in sorted(slots, key=lambda n: (slots[n][0], graph.nodes[n]["order"])):
-        report, _ = reports[node]
-        start, end = slots[node]
-        layers.append(ScheduledLayer(
-            network=node[0], layer=node[1], kind=report.kind, sub=assignment[node], start=start, end=end,
-            macs=report.macs, energy=energies[node], maestro_energy_mac_units=maestro_energy_mac_units(report),
-            noc_bytes=report.noc_bytes, spill_bytes=report.spill_bytes,
-        ))
-
-    subs, idle_leakage = [], 0.0
-    for index, sub in enumerate(design.subs):
-        mine = [x for x in layers if x.sub == index]
-        busy = sum(x.cycles for x in mine)
-        macs = sum(x.macs for x in mine)
-        leakage_mw = (technology.sram_leakage_mw(sub.l2_kib + sub.pes * sub.l1_bytes / 1024)
-                      + technology.pe_leakage_mw(sub.precision, 0) * sub.pes)
-        idle_leakage += leakage_mw * (makespan - busy) / sub.clock_mhz * 1e3
-        subs.append(SubAcceleratorReport(
-            index=index, label=sub.label, template=sub.template.name, pes=sub.pes, bandwidth_gbps=sub.bandwidth_gbps,
-            busy_cycles=busy, macs=macs, energy_pj=sum(x.energy.total_pj for x in mine),
-            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub),
-            utilization=macs / (sub.pes * makespan) if makespan else 0.0,
-            busy_fraction=busy / makespan if makespan else 0.0,
-        ))
-    return HeteroReport(
-        design=design, networks=tuple(n.name for n in networks), layers=tuple(layers), subs=tuple(subs),
-        tech=technology.name, cost=cost, idle_leakage_pj=idle_leakage,
-        handoff_dram_pj=technology.dram_energy_pj(2 * handoff_bytes),
-        maestro_mac_pj=technology.mac_energy_pj(design.subs[0].precision),
+    return ScheduleCounts(
+        networks=tuple(n.name for n in networks), assignment=assignment, counts=counts, slots=slots,
+        order={node: graph.nodes[node]["order"] for node in graph},
+        handoff_bytes=sum(output_bytes[u] for u, v in graph.edges if assignment[u] != assignment[v]),
     )
 
 

@@ -57,7 +57,8 @@ indices or :data:`~hwsim.sim.stepped.BUBBLE`:
   An empty slot is still loaded (its value, 0, occupies the PE or the lane) but names no element of ``B``.
 * ofmap lanes: as in the dense model, ``O[m, n] -> m*N + n``.
 
-SRAM counts, the same rules in :func:`simulate_sparse_gemm` (read off its trace) and :func:`sparse_gemm_compute`:
+SRAM counts, the same rules in :func:`simulate_sparse_gemm` (read off its trace) and the closed form
+(:func:`hwsim.sim.compute.gemm_compute` of an N:M :func:`hwsim.mapping.lay`):
 
 * **ifmap reads**: every ifmap entry ``e`` reads the window's in-range elements, ``min(window, K - e % K)``: a
   window of the partial group reads ``p`` elements, the others ``window``. A group's window is read once per
@@ -104,30 +105,20 @@ ifmap reads ``4 windows x 4 = 16`` (``E = 1*2*4 = 8`` per row of ``A``), filter 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.errors import InputError
-from hwsim.sim.compute import ComputeCounts, gemm_compute, map_gemm
+from hwsim.mapping.sparse import SparseArgumentError, check_sparsity as _sparsity, compressed_rows, whole as _whole
 from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, _fold_count, _folds, drain_columns
 from hwsim.types import Dataflow
-from hwsim.workload.lowering import GemmDims
 
 __all__ = [
     "SparseArgumentError",
     "SparseSteppedResult",
     "compressed_rows",
     "simulate_sparse_gemm",
-    "sparse_gemm_compute",
 ]
-
-_MAX_GROUP = 256  # indices are uint8
-
-
-class SparseArgumentError(InputError, ValueError):
-    """A bad argument to this module: an :class:`~hwsim.errors.InputError` (one line naming field and value)
-    that is also a :class:`ValueError`, like the argument errors of :mod:`hwsim.sim.stepped`."""
 
 
 @dataclass(frozen=True)
@@ -171,36 +162,6 @@ class SparseSteppedResult(SteppedResult):
 # ------------------------------------------------------------------------------------------------------------------
 # Public functions
 # ------------------------------------------------------------------------------------------------------------------
-
-
-def compressed_rows(k: int, n_keep: int, m_group: int) -> int:
-    """Rows ``K'`` of an N:M compressed ``K x N`` operand: ``q*n_keep + min(n_keep, p)`` with ``K = q*m_group + p``.
-
-    Parameters
-    ----------
-    k
-        The dense reduction length ``K``, >= 1.
-    n_keep, m_group
-        The sparsity ``n_keep:m_group``, ``1 <= n_keep <= m_group <= 256``.
-
-    Returns
-    -------
-    int
-        ``K'``; ``K`` itself in dense mode (``n_keep == m_group``).
-
-    Raises
-    ------
-    SparseArgumentError
-        One line naming the bad argument.
-
-    Examples
-    --------
-    >>> compressed_rows(8, 2, 4), compressed_rows(5, 2, 4), compressed_rows(7, 4, 4)
-    (4, 3, 7)
-    """
-    k = _whole("k", k)
-    n_keep, m_group = _sparsity(n_keep, m_group)
-    return _compressed_rows(k, n_keep, m_group)
 
 
 def simulate_sparse_gemm(a: np.ndarray, values: np.ndarray, indices: np.ndarray, *, k: int, n_keep: int,
@@ -263,69 +224,9 @@ def simulate_sparse_gemm(a: np.ndarray, values: np.ndarray, indices: np.ndarray,
     return SparseSteppedResult(product=product.reshape(m, n), trace=trace, filter_loads=loads, k=k, window=window)
 
 
-def sparse_gemm_compute(gemm: GemmDims, n_keep: int, m_group: int, rows: int, cols: int,
-                        dataflow: Dataflow) -> ComputeCounts:
-    """Cycles and SRAM accesses of ``gemm.repeat`` runs of an N:M sparse GEMM on SAT's array, in closed form.
-
-    The sparse GEMM is the dense one on ``(M, N, K')`` (module docstring), so everything but the ifmap reads is
-    :func:`~hwsim.sim.compute.gemm_compute`'s for ``K'``; the ifmap reads are ``M * ceil(N/C) * E`` per run.
-
-    Parameters
-    ----------
-    gemm
-        The dense GEMM's dimensions (``K`` uncompressed) and its ``repeat``.
-    n_keep, m_group
-        The sparsity ``n_keep:m_group`` of ``B`` along ``K``.
-    rows, cols
-        PE array size, each >= 1.
-    dataflow
-        ``ws`` or ``os``.
-
-    Returns
-    -------
-    ComputeCounts
-        ``macs`` counts the multiplications the PEs perform, ``M N K'`` per run (empty slots included, kept zeros
-        too); folds, cycles, utilisations and the filter/ofmap counts are those of the ``K'`` GEMM; ``ifmap_reads``
-        follows the window rule.
-
-    Raises
-    ------
-    SparseArgumentError
-        One line naming the bad argument.
-    """
-    flow = _dataflow(dataflow)
-    n_keep, m_group = _sparsity(n_keep, m_group)
-    rows, cols = _whole("rows", rows), _whole("cols", cols)
-    if not isinstance(gemm, GemmDims):
-        raise SparseArgumentError("must be a GemmDims", field="gemm", value=type(gemm).__name__)
-    for name in ("m", "n", "k", "repeat"):
-        _whole(f"gemm.{name}", getattr(gemm, name))
-    kc = _compressed_rows(gemm.k, n_keep, m_group)
-    compressed = GemmDims(m=gemm.m, n=gemm.n, k=kc, repeat=gemm.repeat)
-    counts = gemm_compute(compressed, rows, cols, flow)
-    col_folds = map_gemm(compressed, rows, cols, flow).col_folds
-    ifmap = gemm.m * col_folds * _window_elements(gemm.k, n_keep, m_group) * gemm.repeat
-    return replace(counts, ifmap_reads=ifmap)
-
-
 # ------------------------------------------------------------------------------------------------------------------
 # Argument checks and layout arithmetic
 # ------------------------------------------------------------------------------------------------------------------
-
-
-def _whole(name: str, v: object) -> int:
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-        raise SparseArgumentError("must be a whole number >= 1", field=name, value=v)
-    return int(v)
-
-
-def _sparsity(n_keep: object, m_group: object) -> tuple[int, int]:
-    n_keep, m_group = _whole("n_keep", n_keep), _whole("m_group", m_group)
-    if m_group > _MAX_GROUP:
-        raise SparseArgumentError(f"must be <= {_MAX_GROUP} (indices are uint8)", field="m_group", value=m_group)
-    if n_keep > m_group:
-        raise SparseArgumentError(f"must not exceed m_group = {m_group}", field="n_keep", value=n_keep)
-    return n_keep, m_group
 
 
 def _dataflow(dataflow: object) -> Dataflow:
@@ -336,19 +237,6 @@ def _dataflow(dataflow: object) -> Dataflow:
     if flow not in (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY):
         raise SparseArgumentError("is not a SAT mode: use ws or os", field="dataflow", value=flow.value)
     return flow
-
-
-def _compressed_rows(k: int, n_keep: int, m_group: int) -> int:
-    q, p = divmod(k, m_group)
-    return q * n_keep + min(n_keep, p)
-
-
-def _window_elements(k: int, n_keep: int, m_group: int) -> int:
-    """``E``: activations one row of ``A`` supplies to the ``K'`` compressed rows (in-range window elements)."""
-    if n_keep == m_group:
-        return k  # dense mode: one activation per row
-    q, p = divmod(k, m_group)
-    return q * n_keep * m_group + min(n_keep, p) * p
 
 
 def _check_operands(a: object, values: object, indices: object, k: object, n_keep: int, m_group: int,
@@ -366,7 +254,7 @@ def _check_operands(a: object, values: object, indices: object, k: object, n_kee
     k = _whole("k", k)
     if a.shape[1] != k:
         raise SparseArgumentError(f"must equal a's K = {a.shape[1]}", field="k", value=k)
-    kc = _compressed_rows(k, n_keep, m_group)
+    kc = compressed_rows(k, n_keep, m_group)
     if values.shape[0] != kc:
         raise SparseArgumentError(f"must have K' = compressed_rows({k}, {n_keep}, {m_group}) = {kc} rows",
                                   field="values.shape", value=values.shape)

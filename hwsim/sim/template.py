@@ -42,7 +42,6 @@ from hwsim.types import PRECISIONS
 from hwsim.workload.layers import Conv2d, ConvTranspose2d
 from hwsim.workload.network import LayerStats, Network
 
-PSUM_BYTES = 4
 _OPERAND_DIMS = {"weight": frozenset("GKCRS"), "input": frozenset("GNCYXRS"), "output": frozenset("GNKYX")}
 _FREE_KINDS = ("reshape", "slice")
 
@@ -84,7 +83,7 @@ def loop_nest(network: Network, stats: LayerStats) -> LoopNest | None:
 
 
 @dataclass(frozen=True)
-class TemplateLayerReport:
+class TemplateLayerCounts:
     """One layer on one sub-accelerator. Buffer accesses are in elements, NoC and DRAM traffic in bytes."""
 
     layer: str
@@ -118,7 +117,7 @@ class TemplateLayerReport:
         return self.cycles - self.compute_cycles
 
 
-def template_layer(network: Network, stats: LayerStats, sub: SubAccelerator) -> TemplateLayerReport:
+def template_layer(network: Network, stats: LayerStats, sub: SubAccelerator) -> TemplateLayerCounts:
     """Cycles, buffer accesses and traffic of one layer of ``network`` on ``sub``."""
     nest = loop_nest(network, stats)
     width = PRECISIONS[sub.precision] / 8
@@ -137,7 +136,7 @@ def template_layer(network: Network, stats: LayerStats, sub: SubAccelerator) -> 
         raise InputError(f"needs {counts.l2_need_bytes / 1024:g} KiB of L2 for one double-buffered step on "
                          f"{sub.template.name} (has {sub.l2_kib:g})", layer=stats.name, field="l2_kib",
                          value=sub.l2_kib)
-    return TemplateLayerReport(layer=stats.name, kind=stats.kind, **counts.__dict__)
+    return TemplateLayerCounts(layer=stats.name, kind=stats.kind, **counts.__dict__)
 
 
 @dataclass(frozen=True)
@@ -171,6 +170,7 @@ def _compute_layer(nest: LoopNest, sub: SubAccelerator, input_elements: int) -> 
     t = sub.template
     size = dict(nest.sizes)
     pes = sub.pes
+    psum_bytes = sub.psum_bits // 8
     cluster = t.cluster(size, pes)
     clusters = pes // cluster
     tile = {d: 1 for d in size}
@@ -225,7 +225,7 @@ def _compute_layer(nest: LoopNest, sub: SubAccelerator, input_elements: int) -> 
 
     revisits = visits["output"] - distinct["output"]
     psum_fraction = revisits / visits["output"]  # of output-tile changes, those that leave a partial sum
-    out_width = psum_fraction * PSUM_BYTES + (1 - psum_fraction) * width
+    out_width = psum_fraction * psum_bytes + (1 - psum_fraction) * width
     bandwidth = sub.bytes_per_cycle
     hop = t.noc_hop_latency_cycles
 
@@ -244,7 +244,7 @@ def _compute_layer(nest: LoopNest, sub: SubAccelerator, input_elements: int) -> 
             ingress += tile_words["input"] * lines * width
             input_words += count * tile_words["input"] * lines
         if changes("output", j):
-            ingress += tile_words["output"] * psum_fraction * PSUM_BYTES
+            ingress += tile_words["output"] * psum_fraction * psum_bytes
             egress += tile_words["output"] * out_width
         delay = max(_noc_cycles(ingress, bandwidth, hop), compute_per_step, _noc_cycles(egress, bandwidth, hop))
         cycles += count * delay
@@ -268,17 +268,17 @@ def _compute_layer(nest: LoopNest, sub: SubAccelerator, input_elements: int) -> 
     l1_writes = macs + round(l1_fill) + psum_pe  # partial sum per MAC; fills; partial sums returned
     l2_reads = weight_words + input_words + round(psum_words)
     l2_writes = round(output_words)
-    noc = round((weight_words + input_words) * width + psum_words * PSUM_BYTES
-                + (output_words - psum_words) * width + psum_words * PSUM_BYTES)
+    noc = round((weight_words + input_words) * width + psum_words * psum_bytes
+                + (output_words - psum_words) * width + psum_words * psum_bytes)
     once = round((weights + input_elements + outputs) * width)
     spill = max(0, noc - once) if once > sub.l2_kib * 1024 else 0
 
-    l1_need = math.ceil(2 * (pe_words["weight"] + pe_words["input"]) * width + pe_words["output"] * PSUM_BYTES)
+    l1_need = math.ceil(2 * (pe_words["weight"] + pe_words["input"]) * width + pe_words["output"] * psum_bytes)
     full = {d: tile[d] for d in size}
     l2_step = (2 * (math.prod(full[d] for d in "GKCRS")
                     + full["G"] * full["N"] * full["C"] * window(full["Y"], full["R"], sy, dy)
                     * window(full["X"], full["S"], sx, dx)) * width
-               + math.prod(full[d] for d in "GNKYX") * (PSUM_BYTES if revisits else width))
+               + math.prod(full[d] for d in "GNKYX") * (psum_bytes if revisits else width))
     return _Counts(
         macs=macs, steps=steps, compute_cycles=steps * compute_per_step, cycles=cycles, pes=pes, used_pes=used_pes,
         l1_reads=l1_reads, l1_writes=l1_writes, l2_reads=l2_reads, l2_writes=l2_writes, l2_weight_reads=weight_words,
@@ -289,13 +289,13 @@ def _compute_layer(nest: LoopNest, sub: SubAccelerator, input_elements: int) -> 
 
 
 def _memory_layer(stats: LayerStats, sub: SubAccelerator, inputs: int, output: int,
-                  width: float) -> TemplateLayerReport:
+                  width: float) -> TemplateLayerCounts:
     bandwidth = sub.bytes_per_cycle
     hop = sub.template.noc_hop_latency_cycles
     in_bytes, out_bytes = round(inputs * width), round(output * width)
     cycles = 0 if not (in_bytes or out_bytes) else (
         max(_noc_cycles(in_bytes, bandwidth, hop), _noc_cycles(out_bytes, bandwidth, hop)) + hop)
-    return TemplateLayerReport(
+    return TemplateLayerCounts(
         layer=stats.name, kind=stats.kind, macs=0, steps=0, compute_cycles=0, cycles=cycles, pes=sub.pes, used_pes=0,
         l1_reads=0, l1_writes=0, l2_reads=inputs, l2_writes=output, l2_weight_reads=0, l1_psum_accesses=0, l2_psum_accesses=0,
         noc_bytes=in_bytes + out_bytes, dram_bytes=in_bytes + out_bytes, spill_bytes=0, l1_need_bytes=0,

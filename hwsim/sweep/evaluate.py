@@ -5,7 +5,7 @@ workload once (:func:`network`, cached per process), not once per point.
 
 A row is the point's parameters, the whole-network metrics and an ``Error`` column. A systolic point's metrics are
 :meth:`hwsim.report.systolic.Report.metrics`. A SAT point's (:func:`sat_metrics`) are the same quantities where
-the training model has them, taken from :class:`hwsim.sim.training.TrainingReport` over the passes the point runs
+the training model has them, taken from :class:`hwsim.report.training.TrainingReport` over the passes the point runs
 (the forward pass, or with ``train`` the whole step).
 """
 
@@ -22,11 +22,10 @@ from typing import Any, Sequence
 
 from hwsim.cost.tech import Technology, load_technology
 from hwsim.errors import InputError
-from hwsim.report.systolic import METRICS
 from hwsim.arch.systolic import SystolicArray
-from hwsim.sim.batch import simulate_batch
-from hwsim.sim.engine import simulate
-from hwsim.sim.training import TrainingReport, simulate_training
+from hwsim.compose import simulate, simulate_batch, simulate_training
+from hwsim.report.systolic import METRICS
+from hwsim.report.training import TrainingReport
 from hwsim.sweep.spec import ERROR_COLUMN, SAT_METRICS, Point, Task, WorkloadRef
 from hwsim.workload.network import Network
 from hwsim.workload.training import Pass

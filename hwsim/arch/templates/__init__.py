@@ -77,9 +77,11 @@ class SubAccelerator:
     l2_kib
         Shared buffer, KiB.
     precision
-        Operand type of the MACs (activations and weights); partial sums are 32 bits.
+        Operand type of the MACs (activations and weights).
     clock_mhz
         Clock of the PEs and the NoC.
+    psum_bits
+        Width of a partial sum kept in L1 or sent back to L2 (the PEs accumulate at 32 bits).
     """
 
     template: Template | str
@@ -89,6 +91,7 @@ class SubAccelerator:
     l2_kib: float = 256.0
     precision: str = "int8"
     clock_mhz: float = 1000.0
+    psum_bits: int = 32
 
     def __post_init__(self) -> None:
         if not isinstance(self.template, Template):
@@ -98,6 +101,9 @@ class SubAccelerator:
         _positive("l1_bytes", self.l1_bytes, whole=True)
         _positive("l2_kib", self.l2_kib)
         _positive("clock_mhz", self.clock_mhz)
+        if self.psum_bits not in (8, 16, 24, 32, 40, 48, 56, 64):
+            raise InputError("must be a whole number of bytes in bits, from 8 to 64", field="psum_bits",
+                             value=self.psum_bits)
         if self.precision not in PRECISIONS:
             raise InputError(f"unknown precision (known: {', '.join(PRECISIONS)})", field="precision",
                              value=self.precision)

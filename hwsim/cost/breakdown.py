@@ -1,4 +1,4 @@
-"""Energy and area results: frozen, additive breakdowns by component."""
+"""Energy and area: frozen, additive breakdowns by component (what the cost module returns)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,20 @@ class AreaBreakdown:
         parts += (("total", self.total_um2),)
         return [{"Component": name, "Area um2": um2, "Area mm2": um2 / 1e6,
                  "Share %": 100 * um2 / self.total_um2 if name != "PE (each)" else None} for name, um2 in parts]
+
+
+@dataclass(frozen=True)
+class SubAcceleratorArea:
+    """Areas in um^2 of one sub-accelerator (hwsim's cost model)."""
+
+    pe_um2: float  # one PE with its L1 and overhead
+    array_um2: float  # all PEs with the array's NoC and control
+    l2_um2: float
+
+    @property
+    def total_um2(self) -> float:
+        return self.array_um2 + self.l2_um2
+
+    @property
+    def pe_pitch_mm(self) -> float:
+        return math.sqrt(self.pe_um2) / 1000
