@@ -22,8 +22,9 @@ import numpy as np
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS
-from hwsim.sim.batch import INT_METRICS, simulate_batch
-from hwsim.sim.engine import simulate
+from hwsim.compose import simulate_batch
+from hwsim.report.batch import INT_METRICS
+from hwsim.compose import simulate
 from hwsim.workload.zoo import build
 
 SIZES = range(8, 257, 4)

@@ -37,6 +37,7 @@ import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
+from hwsim.mapping import lay
 from hwsim.sim.compute import gemm_compute
 from hwsim.sim.stepped import simulate_gemm
 from hwsim.workload.lowering import GemmDims
@@ -183,7 +184,7 @@ def make_cases(arch: SystolicArray, shapes: Sequence[tuple[int, int, int]], seed
         cases.append(GemmCase(
             a=a, b=b, product=(a.astype(np.int64) @ b.astype(np.int64)).astype(np.int32),
             stepped_cycles=simulate_gemm(a, b, arch.rows, arch.cols, arch.dataflow).cycles,
-            engine_cycles=gemm_compute(GemmDims(m=m, n=n, k=k), arch.rows, arch.cols, arch.dataflow).cycles))
+            engine_cycles=gemm_compute(lay(GemmDims(m=m, n=n, k=k), arch)).cycles))
     return cases
 
 

@@ -15,7 +15,7 @@ from hwsim.errors import InputError
 from hwsim.mapping.base import FoldMapping, LayerMapping, Mapping
 from hwsim.mapping.input_stationary import InputStationary
 from hwsim.mapping.output_stationary import OutputStationary
-from hwsim.mapping.sparse import SparseArgumentError, check_sparsity, compressed_rows, window_elements
+from hwsim.mapping.sparse import SparseArgumentError, check_sparsity, compressed_rows, whole, window_elements
 from hwsim.mapping.weight_stationary import WeightStationary
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
@@ -80,13 +80,14 @@ def lay(gemm: GemmDims, arch: Any, *, dataflow: str | Dataflow | Mapping | None 
         N:M sparsity of the filter operand along ``K`` (SAT); ``n_keep == m_group`` is dense.
     """
     rule = mapping(arch.dataflow if dataflow is None else dataflow)
+    _check_gemm(gemm)
     n_keep, m_group = check_sparsity(n_keep, m_group)
     run = pack_groups(gemm, arch.rows, arch.cols, rule) if pack else gemm
     packed = -(-gemm.repeat // run.repeat) if pack else 1
     if n_keep != m_group:
         if not rule.sparse:
-            raise SparseArgumentError("is not a mode of the N:M sparse engine (it runs "
-                                      f"{', '.join(n for n, m in MAPPINGS.items() if m.sparse)})",
+            raise SparseArgumentError("is not a SAT mode: the N:M sparse engine runs "
+                                      f"{' and '.join(n for n, m in MAPPINGS.items() if m.sparse)}",
                                       field="dataflow", value=rule.name)
         run = GemmDims(m=run.m, n=run.n, k=compressed_rows(run.k, n_keep, m_group), repeat=run.repeat)
         row_elements = window_elements(gemm.k, n_keep, m_group)
@@ -95,6 +96,15 @@ def lay(gemm: GemmDims, arch: Any, *, dataflow: str | Dataflow | Mapping | None 
     fold = FoldMapping(rule.dataflow, arch.rows, arch.cols, *rule.fold_dims(run))
     return LayerMapping(mapping=rule, gemm=gemm, run=run, fold=fold, packed_groups=packed, n_keep=n_keep,
                         m_group=m_group, row_elements=row_elements, stream_tile=_stream_tile(rule, fold, arch))
+
+
+def _check_gemm(gemm: object) -> None:
+    """A GEMM of whole dimensions >= 1 (arrays of them, one per layer, are the engine's own and pass as they are)."""
+    if not isinstance(gemm, GemmDims):
+        raise SparseArgumentError("must be a GemmDims", field="gemm", value=type(gemm).__name__)
+    for name in ("m", "n", "k", "repeat"):
+        if np.ndim(getattr(gemm, name)) == 0:
+            whole(f"gemm.{name}", getattr(gemm, name))
 
 
 def _stream_tile(rule: Mapping, fold: FoldMapping, arch: Any) -> int | np.ndarray:

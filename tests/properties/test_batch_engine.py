@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS
-from hwsim.sim.batch import INT_METRICS, DesignGroup, simulate_batch
-from hwsim.sim.compute import FoldMapping
-from hwsim.sim.engine import simulate
-from hwsim.sim.memory import PSUM_BYTES, MemoryCounts, gemm_memory
+from hwsim.compose import simulate, simulate_batch
+from hwsim.mapping import FoldMapping
+from hwsim.report.batch import INT_METRICS
+from hwsim.sim.batch import DesignGroup
+from hwsim.sim.memory import MemoryCounts, gemm_memory
 from hwsim.types import Dataflow
 from hwsim.workload import NetworkBuilder
 
@@ -121,10 +122,10 @@ def walk_every_fold(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycl
                 continue
             stat_b, stream_b, stream_sram = (fb, ib, isram) if fm.dataflow is WS else (ib, fb, fsram)
             streamed = t * rows * stream_b if j == 0 or t * fm.sr * stream_b > stream_sram else 0
-            stay = t * fm.cols * PSUM_BYTES <= osram
+            stay = t * fm.cols * (arch.psum_bits // 8) <= osram
             last = i == row_folds - 1
-            written = t * cols * ob if last else (0 if stay else t * cols * PSUM_BYTES)
-            psum = 0 if i == 0 or stay else t * cols * PSUM_BYTES
+            written = t * cols * ob if last else (0 if stay else t * cols * (arch.psum_bits // 8))
+            psum = 0 if i == 0 or stay else t * cols * (arch.psum_bits // 8)
             ifmap, filt = (streamed, 0) if fm.dataflow is WS else (0, streamed)
             folds.append((rows * cols * stat_b, ifmap, filt, psum, written))
     stat_sram = fsram if fm.dataflow is WS else isram

@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.sim.compute import gemm_compute
 from hwsim.sim.stepped import BUBBLE, simulate_gemm
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
+
+from tests.models import compute as gemm_compute
 
 SYSTOLIC = [Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY]
 

@@ -16,11 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hwsim.sim.compute import gemm_compute
-from hwsim.sim.sparse import SparseSteppedResult, compressed_rows, simulate_sparse_gemm, sparse_gemm_compute
+from hwsim.sim.sparse import SparseSteppedResult, compressed_rows, simulate_sparse_gemm
 from hwsim.sim.stepped import BUBBLE, simulate_gemm
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
+
+from tests.models import compute as gemm_compute, sparse_compute as sparse_gemm_compute
 
 WS, OS = Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY
 INT8 = st.integers(-128, 127)  # hypothesis favours the bounds, so -128 and 127 come up often

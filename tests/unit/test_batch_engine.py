@@ -10,10 +10,10 @@ import pytest
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS
-from hwsim.sim.batch import INT_METRICS, simulate_batch
-from hwsim.sim.compute import FoldMapping, map_gemm
-from hwsim.sim.engine import simulate
-from hwsim.sim.memory import gemm_memory, stream_tile
+from hwsim.compose import simulate, simulate_batch
+from hwsim.mapping import FoldMapping, lay
+from hwsim.report.batch import INT_METRICS
+from hwsim.sim.memory import gemm_memory
 from hwsim.types import Dataflow
 from hwsim.workload.zoo import build
 
@@ -44,8 +44,8 @@ def test_zoo_networks_on_mixed_designs_equal_simulate(name):
     ok = [a for a, error in zip(designs, result.errors) if error is None]
     assert 0 < len(ok) < len(designs)  # both paths taken
     # and stream tiling (a layer cut into tiles with a shorter last one) among the designs that run
-    assert any(stream_tile(fm, a) < fm.t and fm.t % stream_tile(fm, a)
-               for a in ok for s in network if s.gemm for fm in [map_gemm(s.gemm, a.rows, a.cols, a.dataflow)])
+    assert any(lm.stream_tile < lm.fold.t and lm.fold.t % lm.stream_tile
+               for a in ok for s in network if s.gemm for lm in [lay(s.gemm, a)])
 
 
 def test_rows_hold_python_numbers_and_the_error():

@@ -18,7 +18,7 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.cli import main
 from hwsim.errors import InputError
 from hwsim.report.plots import rtl_vs_model, sat_training
-from hwsim.sim.training import simulate_training
+from hwsim.compose import simulate_training
 from hwsim.workload.training import Pass
 from hwsim.workload.zoo import build as bundled_network
 from rtl.cosim import GemmRecord, default_limit, default_shapes, design_limits, judge, make_cases

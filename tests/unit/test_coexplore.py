@@ -16,8 +16,8 @@ from hwsim.errors import InputError
 from hwsim.explore.coexplore import ExploreSpec, HardwareSpace, SearchSettings, Task, explore, search_space
 from hwsim.io.explore_json import explore_spec_from_dict, read_explore_spec
 from hwsim.io.netspace_json import netspace_from_dict
-from hwsim.report.hetero import Specs
-from hwsim.sim.schedule import schedule
+from hwsim.arch.heterogeneous import Specs
+from hwsim.compose import schedule
 from hwsim.workload import NetworkBuilder
 from tests.conftest import REPO
 

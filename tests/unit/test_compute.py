@@ -6,9 +6,11 @@ import math
 
 import pytest
 
-from hwsim.sim.compute import gemm_compute, map_gemm, pack_groups
+from hwsim.mapping import fold_mapping, pack_groups
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
+
+from tests.models import compute as gemm_compute
 
 WS, OS, IS = Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY
 
@@ -36,7 +38,7 @@ def test_scalesim_golden_alexnet_conv1():
 
 @pytest.mark.parametrize("dataflow, sr, sc, t", [(WS, 363, 96, 3025), (IS, 363, 3025, 96), (OS, 3025, 96, 363)])
 def test_mapping_follows_scalesim(dataflow, sr, sc, t):
-    fm = map_gemm(GemmDims(m=3025, n=96, k=363), 32, 32, dataflow)
+    fm = fold_mapping(GemmDims(m=3025, n=96, k=363), 32, 32, dataflow)
     assert (fm.sr, fm.sc, fm.t) == (sr, sc, t)
     assert fm.rows_used().sum() == sr * fm.col_folds and fm.cols_used().sum() == sc * fm.row_folds
 

@@ -16,7 +16,7 @@ from hwsim.api import SystolicArray, simulate
 from hwsim.cost.area import systolic_area
 from hwsim.cost.tech import bundled_nodes, load_technology
 from hwsim.errors import InputError
-from hwsim.report.cost import EnergyBreakdown
+from hwsim.cost import EnergyBreakdown
 from hwsim.types import Dataflow
 from hwsim.workload import NetworkBuilder
 

@@ -7,8 +7,8 @@ import pytest
 from hwsim.arch.heterogeneous import Heterogeneous
 from hwsim.arch.templates import SubAccelerator
 from hwsim.errors import InputError
-from hwsim.report.hetero import Specs
-from hwsim.sim.schedule import schedule
+from hwsim.arch.heterogeneous import Specs
+from hwsim.compose import schedule
 from hwsim.sim.template import template_layer
 from hwsim.workload import NetworkBuilder
 from hwsim.workload.zoo import build

@@ -10,7 +10,7 @@ import pytest
 from hwsim.arch.sat import SatArray
 from hwsim.cli import main
 from hwsim.errors import InputError
-from hwsim.sim.training import simulate_training
+from hwsim.compose import simulate_training
 from hwsim.types import Dataflow
 from hwsim.workload.training import Pass
 from hwsim.workload.zoo import build

@@ -10,17 +10,17 @@ import pytest
 
 import hwsim.sim.sparse
 from hwsim.errors import InputError
-from hwsim.sim.compute import gemm_compute
 from hwsim.sim.sparse import (
     SparseArgumentError,
     SparseSteppedResult,
     compressed_rows,
     simulate_sparse_gemm,
-    sparse_gemm_compute,
 )
 from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, simulate_gemm
 from hwsim.types import Dataflow
 from hwsim.workload.lowering import GemmDims
+
+from tests.models import compute as gemm_compute, sparse_compute as sparse_gemm_compute
 
 _ = BUBBLE  # -1 in the literal tables below
 WS, OS, IS = Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY
