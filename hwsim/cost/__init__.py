@@ -2,6 +2,6 @@
 
 from hwsim.cost.area import systolic_area
 from hwsim.cost.energy import layer_energy
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
 
-__all__ = ["Technology", "layer_energy", "load_technology", "systolic_area"]
+__all__ = ["Technology", "layer_energy", "systolic_area"]

@@ -23,7 +23,8 @@ import numpy as np
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.area import systolic_area
 from hwsim.cost.energy import layer_energy
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
+from hwsim.io.tech import load_technology
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS, LayerReport
 from hwsim.sim.compute import map_gemm

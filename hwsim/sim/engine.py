@@ -19,7 +19,8 @@ import numpy as np
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.area import systolic_area
 from hwsim.cost.energy import layer_energy
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
+from hwsim.io.tech import load_technology
 from hwsim.errors import InputError
 from hwsim.report.systolic import LayerReport, Report
 from hwsim.sim.compute import ComputeCounts, FoldMapping, gemm_compute, map_gemm, pack_groups

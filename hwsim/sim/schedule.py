@@ -20,7 +20,8 @@ from typing import Mapping, Sequence
 import networkx as nx
 
 from hwsim.arch.heterogeneous import Heterogeneous
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
+from hwsim.io.tech import load_technology
 from hwsim.cost.template import maestro_area_um2, maestro_energy_mac_units, template_area, template_energy
 from hwsim.errors import InputError
 from hwsim.report.hetero import HeteroReport, ScheduledLayer, SubAcceleratorReport
@@ -106,7 +107,7 @@ def schedule(networks: Sequence[Network], design: Heterogeneous, mapping: Mappin
         start, end = slots[node]
         layers.append(ScheduledLayer(
             network=node[0], layer=node[1], kind=report.kind, sub=assignment[node], start=start, end=end,
-            macs=report.macs, energy=energies[node], maestro_energy_mac_units=maestro_energy_mac_units(report),
+            macs=report.macs, energy=energies[node], maestro_energy_mac_units=maestro_energy_mac_units(report, technology),
             noc_bytes=report.noc_bytes, spill_bytes=report.spill_bytes,
         ))
 
@@ -121,7 +122,7 @@ def schedule(networks: Sequence[Network], design: Heterogeneous, mapping: Mappin
         subs.append(SubAcceleratorReport(
             index=index, label=sub.label, template=sub.template.name, pes=sub.pes, bandwidth_gbps=sub.bandwidth_gbps,
             busy_cycles=busy, macs=macs, energy_pj=sum(x.energy.total_pj for x in mine),
-            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub),
+            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub, technology),
             utilization=macs / (sub.pes * makespan) if makespan else 0.0,
             busy_fraction=busy / makespan if makespan else 0.0,
         ))

@@ -30,7 +30,8 @@ from typing import Any
 from hwsim.arch.sat import SatArray
 from hwsim.cost.energy import layer_energy
 from hwsim.cost.sat import sat_area, sorter_energy_pj, sparse_mac_overhead_pj
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
+from hwsim.io.tech import load_technology
 from hwsim.errors import InputError
 from hwsim.report.cost import AreaBreakdown, EnergyBreakdown
 from hwsim.report.systolic import LayerReport
