@@ -109,7 +109,8 @@ class HardwareSpace:
         n = self.sub_accelerators
         pes = [point[f"sub{i}.pes"] for i in range(n)]
         bandwidth = [point[f"sub{i}.bandwidth_gbps"] for i in range(n)]
-        subs = tuple(SubAccelerator(self.loaded[point[f"sub{i}.template"]], pes[i], bandwidth[i], l1_bytes=self.l1_bytes,
+        templates = [self.loaded[point[f"sub{i}.template"]] for i in range(n)]
+        subs = tuple(SubAccelerator(templates[i], pes[i], bandwidth[i], l1_bytes=self.l1_bytes,
                                     l2_kib=self.l2_kib, precision=self.precision, clock_mhz=self.clock_mhz)
                      for i in range(n))
         return Heterogeneous(subs, pe_budget=self.pe_budget, bandwidth_budget_gbps=self.bandwidth_budget_gbps)

@@ -68,10 +68,6 @@ class Document:
     body: Mapping[str, Any]
     file: str | None
 
-    def fail(self, problem: str, field: str, value: object = None) -> InputError:
-        """An :class:`InputError` at ``field`` of this document."""
-        return InputError(problem, file=self.file, field=field, value=value)
-
     @contextmanager
     def located(self) -> Iterator[None]:
         """Errors raised inside (by the field checks or a description's ``__post_init__``) name this file."""
@@ -135,7 +131,7 @@ def read_document(source: str | Path | Readable | Mapping[str, Any], *, expect: 
     while version != current:
         if isinstance(version, bool) or not isinstance(version, int) or version not in steps:
             raise InputError(f"unsupported version; this hwsim reads version {current}", file=file,
-                             field="version", value=doc.get("version") if version is None else version)
+                             field="version", value=version)
         doc = {**steps[version](dict(doc)), "version": version + 1}
         version += 1
     return Document(format=fmt, body=doc, file=file)

@@ -15,12 +15,14 @@ from typing import Any, Mapping
 
 from hwsim.cost.tech import Technology
 from hwsim.errors import InputError
-from hwsim.io.checks import number, one_of, positive
+from hwsim.io.checks import number, obj, one_of, positive, string
 from hwsim.io.dataflow_spec import bundled_dataflows
 from hwsim.io.document import read_document
 from hwsim.types import PRECISIONS
 
 FORMAT = "hwsim-tech"
+SCALING_FORMAT = "hwsim-tech-scaling"
+MAESTRO_FORMAT = "hwsim-maestro-cost"
 
 _REQUIRED_VALUES = (
     *(("mult", p, q) for p in PRECISIONS for q in ("energy_pj", "area_um2")),
@@ -33,16 +35,35 @@ _REQUIRED_VALUES = (
     ("mux2", "area_um2_per_bit"), ("mux2", "energy_pj_per_bit"),
 )
 _REQUIRED_LAWS = (("sram", "energy_pj_per_64bit_access"), ("sram", "area_mm2"))
+_NODE_FACTORS = ("node_nm", "energy_factor", "area_factor", "wire_energy_factor", "dram_energy_factor")
+_MAESTRO_COEFFICIENTS = {
+    ("energy_mac_units", "mac"): 1, ("energy_mac_units", "l1_access"): 1, ("energy_mac_units", "l2_access"): 1,
+    ("area_um2", "pe_mac_per_simd_lane"): 1, ("area_um2", "pe_l1_per_64_bytes"): 1, ("area_um2", "l2_per_32_kib"): 1,
+    ("area_um2", "noc"): 3, ("area_um2", "pe_interconnect"): 4,
+}
+"""MAESTRO's coefficients :mod:`hwsim.cost.template` uses, with how many numbers each ``value`` holds."""
+
+
+def _bundled_file(name: str) -> tuple[Any, str]:
+    return resources.files("hwsim.cost").joinpath("tables", name), f"hwsim/cost/tables/{name}"
 
 
 @lru_cache(maxsize=None)
-def _bundled(name: str, fmt: str) -> Mapping[str, Any]:
-    source = resources.files("hwsim.cost").joinpath("tables", name)
-    return read_document(source, expect=fmt, file=f"hwsim/cost/tables/{name}").body
-
-
 def _scaling() -> Mapping[str, Any]:
-    return _bundled("scaling.json", "hwsim-tech-scaling")
+    source, file = _bundled_file("scaling.json")
+    return read_scaling(source, file=file)
+
+
+@lru_cache(maxsize=None)
+def _bundled_table(name: str) -> Mapping[str, Any]:
+    source, file = _bundled_file(f"{name}.json")
+    return read_table(source, file=file)
+
+
+@lru_cache(maxsize=None)
+def _maestro() -> Mapping[str, Any]:
+    source, file = _bundled_file("maestro.json")
+    return read_maestro(source, file=file)
 
 
 def bundled_nodes() -> tuple[str, ...]:
@@ -54,12 +75,11 @@ def load_technology(spec: str | Path = "45nm") -> Technology:
     """A bundled node (``"45nm"``, ``"28nm"``, ...) or the path of a user's ``hwsim-tech`` JSON table."""
     text = str(spec)
     scaling = _scaling()
-    carried = {"dataflows": bundled_dataflows(), "maestro": _bundled("maestro.json", "hwsim-maestro-cost")}
+    carried = {"dataflows": bundled_dataflows(), "maestro": _maestro()}
     if text in scaling["nodes"]:
         node = scaling["nodes"][text]
-        base = f"{scaling['base']}.json"
         return Technology(
-            name=text, node_nm=float(node["node_nm"]), table=_bundled(base, FORMAT),
+            name=text, node_nm=float(node["node_nm"]), table=_bundled_table(scaling["base"]),
             energy_factor=float(node["energy_factor"]), area_factor=float(node["area_factor"]),
             wire_energy_factor=float(node["wire_energy_factor"]), dram_energy_factor=float(node["dram_energy_factor"]),
             **carried,
@@ -67,10 +87,44 @@ def load_technology(spec: str | Path = "45nm") -> Technology:
     if not text.endswith(".json"):
         raise InputError(f"expected a bundled node ({', '.join(scaling['nodes'])}) or a .json table", field="tech",
                          value=text)
-    doc = read_document(text, expect=FORMAT)
+    table = read_table(text)
+    return Technology(name=str(table["name"]), node_nm=float(table["node_nm"]), table=table, **carried)
+
+
+def read_table(source: Any, *, file: str | None = None) -> dict[str, Any]:
+    """A technology table (``hwsim-tech``), checked: every entry the cost models price is there and positive."""
+    doc = read_document(source, expect=FORMAT, file=file)
     with doc.located():
         check_table(doc.body)
-    return Technology(name=str(doc.body["name"]), node_nm=float(doc.body["node_nm"]), table=dict(doc.body), **carried)
+    return dict(doc.body)
+
+
+def read_scaling(source: Any, *, file: str | None = None) -> Mapping[str, Any]:
+    """A node scaling table (``hwsim-tech-scaling``): the base table's name and each node's positive factors."""
+    doc = read_document(source, expect=SCALING_FORMAT, file=file)
+    with doc.located():
+        string(doc.body.get("base"), "base")
+        for name in obj(doc.body.get("nodes"), "nodes"):
+            for key in _NODE_FACTORS:
+                _positive(doc.body, ("nodes", name, key))
+    return doc.body
+
+
+def read_maestro(source: Any, *, file: str | None = None) -> Mapping[str, Any]:
+    """MAESTRO's cost coefficients (``hwsim-maestro-cost``): each one the cost model uses, as numbers."""
+    doc = read_document(source, expect=MAESTRO_FORMAT, file=file)
+    with doc.located():
+        for path, count in _MAESTRO_COEFFICIENTS.items():
+            field = ".".join(path + ("value",))
+            value = _lookup(doc.body, path + ("value",))
+            if count == 1:
+                number(value, field)
+            elif not isinstance(value, list) or len(value) != count:
+                raise InputError(f"must be a list of {count} numbers", field=field, value=value)
+            else:
+                for i, v in enumerate(value):
+                    number(v, f"{field}[{i}]")
+    return doc.body
 
 
 def check_table(table: Mapping[str, Any]) -> None:

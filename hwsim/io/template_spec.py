@@ -38,20 +38,18 @@ def load_template(ref: str | Path) -> Template:
     if not text.endswith(".json"):
         raise InputError(f"unknown template (bundled: {', '.join(BUNDLED_TEMPLATES)}; or a .json template file)",
                          field="template", value=text)
-    return template_from_dict(read_document(text, expect=FORMAT).body, file=text)
+    return read_template(text)
 
 
 @lru_cache(maxsize=None)
 def _bundled(name: str) -> Template:
-    source = resources.files("dataflows").joinpath(f"{name}.json")
-    return template_from_dict(read_document(source, expect=FORMAT, file=f"dataflows/{name}.json").body,
-                              file=f"dataflows/{name}.json")
+    return read_template(resources.files("dataflows").joinpath(f"{name}.json"), file=f"dataflows/{name}.json")
 
 
-def template_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Template:
-    """A :class:`Template` from a parsed template document, checked field by field; the first problem is an
-    :class:`InputError` naming the key."""
-    document = read_document(doc, expect=FORMAT, file=file)
+def read_template(source: str | Path | Mapping[str, Any], *, file: str | None = None) -> Template:
+    """A :class:`Template` from a template file or its parsed document, checked field by field; the first problem is
+    an :class:`InputError` naming the key."""
+    document = read_document(source, expect=FORMAT, file=file)
     with document.located():
         return _template(document.body)
 

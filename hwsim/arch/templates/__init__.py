@@ -2,8 +2,9 @@
 
 A :class:`Template` is a dataflow described in a data file (``dataflows/nvdla.json`` ..., read by
 :mod:`hwsim.io.template_spec`): which loop dimension is spread across clusters of PEs and which within a cluster,
-which loops a PE runs inside one step, and the order of the remaining (temporal) loops. A :class:`SubAccelerator` is one instance: a template with its PE count, NoC
-bandwidth and buffer sizes. The cycle model is :mod:`hwsim.sim.template`.
+which loops a PE runs inside one step, and the order of the remaining (temporal) loops. A :class:`SubAccelerator`
+is one instance: a template with its PE count, NoC bandwidth and buffer sizes. The cycle model is
+:mod:`hwsim.sim.template`.
 """
 
 from __future__ import annotations
