@@ -2,7 +2,8 @@
 
 Counts come from the cycle model's report (MACs, SRAM reads and writes per operand, DRAM bytes, cycles) and from
 the dataflow's declarative description (``dataflows/*.json``, carried by the technology: register accesses and
-neighbour hops per MAC, and how far stationary values and outputs shift through the array). Prices come from the technology table:
+neighbour hops per MAC, and how far stationary values and outputs shift through the array). Prices come from the
+technology table:
 
 * MAC: multiply at the array's precision plus the add in its accumulator precision, per real MAC (idle PEs are
   clock-gated and only leak);

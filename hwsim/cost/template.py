@@ -6,7 +6,8 @@
   the PE array's side per transfer; DRAM per byte; leakage over the layer's cycles.
 * :func:`maestro_energy_mac_units` / :func:`maestro_area_um2`: MAESTRO's model as NASAIC used it
   (``tables/maestro.json``, carried by the technology as ``tech.maestro``): energy in MAC units,
-  ``18.61 x L2 + 1.68 x L1 + MACs``, and area from MAESTRO's 28 nm coefficients. It has no DRAM, NoC wire or leakage term, and its L1/L2 prices do not depend on the buffer sizes.
+  ``18.61 x L2 + 1.68 x L1 + MACs``, and area from MAESTRO's 28 nm coefficients. It has no DRAM, NoC wire or
+  leakage term, and its L1/L2 prices do not depend on the buffer sizes.
 """
 
 from __future__ import annotations

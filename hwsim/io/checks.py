@@ -31,7 +31,7 @@ def string(value: object, field: str) -> str:
 
 def one_of(value: object, field: str, known: Collection[Any], *, what: str | None = None) -> Any:
     """One of ``known``; the message lists them (``unknown <what> (known: ...)``, or ``must be one of ...``)."""
-    if isinstance(value, (list, dict)) or value not in known:
+    if isinstance(value, (list, dict)) or value not in known:  # a list or dict cannot be looked up in a dict
         listed = ", ".join(str(k) for k in known)
         raise InputError(f"unknown {what} (known: {listed})" if what else f"must be one of {listed}", field=field,
                          value=value)
