@@ -1,4 +1,4 @@
-"""Declarative dataflow descriptions (``*.json``), read by the cost model through ``importlib.resources``.
+"""Declarative dataflows and templates (``*.json``), read by :mod:`hwsim.io` through ``importlib.resources``.
 
 A regular package, not a namespace one, so the files resolve in every install mode.
 """

@@ -248,7 +248,7 @@ def _describe(arch: SystolicArray, tech: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hwsim.cost.tech import load_technology
+    from hwsim.io.tech import load_technology
     from hwsim.io.load import load_workload
     from hwsim.report.systolic import COLUMNS, TABLE_COLUMNS
     from hwsim.report.table import format_table, write_csv, write_json
@@ -292,7 +292,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_sat(args: argparse.Namespace, network: Network) -> int:
     from hwsim.arch.sat import SatArray
-    from hwsim.cost.tech import load_technology
+    from hwsim.io.tech import load_technology
     from hwsim.report.table import format_table, write_csv, write_json
     from hwsim.compose import simulate_training
     from hwsim.workload.sparsity import NMSparsity
@@ -349,8 +349,7 @@ def _run_sat(args: argparse.Namespace, network: Network) -> int:
 
 def _area(args: argparse.Namespace) -> int:
     from hwsim.cost.area import systolic_area
-    from hwsim.cost.tech import load_technology
-    from hwsim.io.arch_config import arch_to_dict
+    from hwsim.io.tech import load_technology
     from hwsim.report.table import format_table, write_csv, write_json
 
     arch = _arch(args)
@@ -359,7 +358,7 @@ def _area(args: argparse.Namespace) -> int:
     rows = area.rows()
     columns = ("Component", "Area um2", "Area mm2", "Share %")
     if args.json:
-        write_json(args.json, {"arch": arch_to_dict(arch), "tech": tech.name, "area": rows,
+        write_json(args.json, {"arch": arch.to_dict(), "tech": tech.name, "area": rows,
                                "peak_tops_per_mm2": 2 * arch.pes * arch.clock_mhz / 1e6 / area.total_mm2})
     if args.csv:
         write_csv(args.csv, rows, columns)

@@ -33,7 +33,7 @@ def technology(tech: Technology | str | Path) -> Technology:
     """``tech`` itself, or the bundled node or ``hwsim-tech`` table it names, loaded."""
     if isinstance(tech, Technology):
         return tech
-    from hwsim.cost.tech import load_technology
+    from hwsim.io.tech import load_technology
 
     return load_technology(tech)
 

@@ -7,6 +7,9 @@ prints that line and exits with status 2; nothing else is caught.
 
 from __future__ import annotations
 
+import math
+
+
 class _Unset:
     """Marks 'no value given' (None can be a real offending value); pickles as itself."""
 
@@ -69,6 +72,23 @@ class InputError(Exception):
             field=self.field,
             value=self.value,
         )
+
+
+def whole(value: object, field: str, minimum: int = 1) -> int:
+    """``value`` if it is a whole number ``>= minimum`` (``True`` is not a number here); else an :class:`InputError`.
+
+    The one check of counts, shared by the descriptions' ``__post_init__`` and the readers of :mod:`hwsim.io`.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InputError(f"must be a whole number >= {minimum}", field=field, value=value)
+    return value
+
+
+def positive(value: object, field: str) -> float:
+    """``value`` as a float if it is a finite number ``> 0``; else an :class:`InputError` naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError("must be a number > 0", field=field, value=value)
+    return float(value)
 
 
 def _short(value: object, limit: int = 80) -> str:

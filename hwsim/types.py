@@ -6,7 +6,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from hwsim.errors import InputError
+from hwsim.errors import InputError, whole
 
 Shape = tuple[int, ...]
 """A tensor's shape for one sample (the batch is the network's, never part of a shape)."""
@@ -53,9 +53,7 @@ class ArrayShape:
 
     def __post_init__(self) -> None:
         for name in ("rows", "cols"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InputError("must be a whole number >= 1", field=name, value=value)
+            whole(getattr(self, name), name)
 
     @classmethod
     def parse(cls, text: str, *, field: str = "array") -> "ArrayShape":

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from hwsim.errors import InputError
 from hwsim.types import PRECISIONS, ArrayShape, Dataflow
 
 SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
+
+FORMAT = "hwsim-systolic-array"
+VERSION = 1
+"""The document :meth:`SystolicArray.to_dict` writes (and :mod:`hwsim.io.arch_config` reads)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ class SystolicArray:
     @property
     def pes(self) -> int:
         return self.rows * self.cols
+
+    def to_dict(self) -> dict[str, Any]:
+        """The array as an architecture document (format :data:`FORMAT`), every field written."""
+        doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            doc[f.name] = value.value if f.name == "dataflow" else value
+        return doc
 
     @property
     def shape(self) -> ArrayShape:

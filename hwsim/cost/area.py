@@ -5,18 +5,17 @@ from __future__ import annotations
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost.tech import Technology
 from hwsim.types import PRECISIONS
-from hwsim.io.dataflow_spec import dataflow_spec
 from hwsim.cost.breakdown import AreaBreakdown
 
 
-def pe_register_bits(arch: SystolicArray, accumulator_bits: int) -> int:
+def pe_register_bits(arch: SystolicArray, tech: Technology, accumulator_bits: int) -> int:
     bits = {"ifmap": arch.ifmap_bits, "filter": arch.filter_bits, "psum": accumulator_bits}
-    return sum(count * bits[operand] for operand, count in dataflow_spec(arch.dataflow).pe_registers.items())
+    return sum(count * bits[operand] for operand, count in tech.actions(arch.dataflow.value).pe_registers.items())
 
 
 def systolic_area(arch: SystolicArray, tech: Technology) -> AreaBreakdown:
     accumulator_bits = PRECISIONS[tech.table["accumulator"][arch.precision]]
-    pe = (tech.mac_area_um2(arch.precision) + tech.register_area_um2(pe_register_bits(arch, accumulator_bits)))
+    pe = (tech.mac_area_um2(arch.precision) + tech.register_area_um2(pe_register_bits(arch, tech, accumulator_bits)))
     pe *= 1 + tech.pe_overhead
     return AreaBreakdown(
         pe_um2=pe,

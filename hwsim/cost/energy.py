@@ -1,8 +1,9 @@
 """Energy of a layer, Accelergy-style: the sum over actions of count x energy per action.
 
 Counts come from the cycle model's report (MACs, SRAM reads and writes per operand, DRAM bytes, cycles) and from
-the dataflow's declarative description (``dataflows/*.json``: register accesses and neighbour hops per MAC, and
-how far stationary values and outputs shift through the array). Prices come from the technology table:
+the dataflow's declarative description (``dataflows/*.json``, carried by the technology: register accesses and
+neighbour hops per MAC, and how far stationary values and outputs shift through the array). Prices come from the
+technology table:
 
 * MAC: multiply at the array's precision plus the add in its accumulator precision, per real MAC (idle PEs are
   clock-gated and only leak);
@@ -22,7 +23,6 @@ from hwsim.cost.area import pe_register_bits
 from hwsim.cost.breakdown import AreaBreakdown, EnergyBreakdown
 from hwsim.cost.tech import Technology
 from hwsim.types import PRECISIONS
-from hwsim.io.dataflow_spec import dataflow_spec
 
 
 class ArrayActions(Protocol):
@@ -50,7 +50,7 @@ def layer_energy(layer: ArrayActions, arch: SystolicArray, tech: Technology, are
     Linear in the layer's counts, and elementwise: the counts and ``arch``'s numbers may be NumPy arrays, one
     entry per design (:class:`hwsim.sim.batch.DesignGroup`), and the energies then are too.
     """
-    spec = dataflow_spec(arch.dataflow)
+    spec = tech.actions(arch.dataflow.value)
     acc_bits = PRECISIONS[tech.table["accumulator"][arch.precision]]
     bits = {"ifmap": arch.ifmap_bits, "filter": arch.filter_bits, "psum": acc_bits}
     macs = layer.macs
@@ -69,7 +69,7 @@ def layer_energy(layer: ArrayActions, arch: SystolicArray, tech: Technology, are
 
     time_us = layer.total_cycles / arch.clock_mhz
     leakage_mw = (tech.sram_leakage_mw(arch.ifmap_sram_kib + arch.filter_sram_kib + arch.ofmap_sram_kib)
-                  + tech.pe_leakage_mw(arch.precision, pe_register_bits(arch, acc_bits)) * arch.pes)
+                  + tech.pe_leakage_mw(arch.precision, pe_register_bits(arch, tech, acc_bits)) * arch.pes)
     psum_bits = arch.psum_bits
     return EnergyBreakdown(
         mac_pj=macs * tech.mac_energy_pj(arch.precision),

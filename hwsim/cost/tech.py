@@ -1,37 +1,18 @@
-"""Technology tables: energy per action and area per component, each number with its source.
+"""Technology: energy per action and area per component at one node, each number with its source.
 
-A table is a JSON file (format ``hwsim-tech``); the bundled ``tables/45nm.json`` holds the 45 nm numbers
-(Horowitz, ISSCC 2014, and the sources it names), and ``tables/scaling.json`` the factors that carry them to other
-nodes. ``load_technology("28nm")`` is the 45 nm table times the 28 nm factors; ``load_technology("my.json")``
-reads a user's own table, checked on load.
+The numbers come from a table (format ``hwsim-tech``; the bundled ``tables/45nm.json`` holds the 45 nm numbers,
+Horowitz ISSCC 2014 and the sources it names) scaled by a node's factors (``tables/scaling.json``).
+:func:`hwsim.io.tech.load_technology` reads them, with the actions of each dataflow (``dataflows/*.json``) and
+MAESTRO's coefficients (``tables/maestro.json``) that the cost models price, into one :class:`Technology`.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from hwsim.cost.actions import DataflowSpec
 from hwsim.errors import InputError
-from hwsim.io.jsonfile import read_json
-from hwsim.types import PRECISIONS
-
-
-_REQUIRED_VALUES = (
-    *(("mult", p, q) for p in PRECISIONS for q in ("energy_pj", "area_um2")),
-    *(("add", p, q) for p in PRECISIONS for q in ("energy_pj", "area_um2")),
-    ("register", "energy_pj_per_bit_access"), ("register", "area_um2_per_bit"), ("register", "leakage_nw_per_bit"),
-    ("wire", "energy_pj_per_bit_per_mm"),
-    ("sram", "leakage_mw_per_kib"),
-    ("dram", "energy_pj_per_byte"),
-    ("pe_overhead", "area_fraction"), ("array_overhead", "area_fraction"), ("pe_leakage_nw_per_um2",),
-    ("mux2", "area_um2_per_bit"), ("mux2", "energy_pj_per_bit"),
-)
-_REQUIRED_LAWS = (("sram", "energy_pj_per_64bit_access"), ("sram", "area_mm2"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +23,10 @@ class Technology:
     ``wire_energy_factor`` the energy of a wire per mm (it follows the supply voltage squared, not the device),
     ``dram_energy_factor`` DRAM (off-chip, not scaled with the logic node), ``area_factor`` every area. All are 1
     for a table read as it is.
+
+    ``dataflows`` holds the actions each systolic dataflow performs (by :class:`~hwsim.types.Dataflow` value) and
+    ``maestro`` MAESTRO's cost coefficients (:mod:`hwsim.cost.template`). Like ``table``, neither takes part in
+    equality or the hash: a technology is identified by its name, node and factors.
     """
 
     name: str
@@ -51,6 +36,15 @@ class Technology:
     area_factor: float = 1.0
     wire_energy_factor: float = 1.0
     dram_energy_factor: float = 1.0
+    dataflows: Mapping[str, DataflowSpec] = field(default_factory=dict, repr=False, compare=False)
+    maestro: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def actions(self, dataflow: str) -> DataflowSpec:
+        """What ``dataflow`` (a :class:`~hwsim.types.Dataflow` value) does per MAC, to be priced."""
+        if dataflow not in self.dataflows:
+            raise InputError(f"no action description for this dataflow (known: {', '.join(self.dataflows)})",
+                             field="dataflow", value=dataflow)
+        return self.dataflows[dataflow]
 
     def _value(self, *path: str) -> float:
         node: Any = self.table
@@ -127,79 +121,3 @@ class Technology:
     @property
     def array_overhead(self) -> float:
         return self._value("array_overhead", "area_fraction")
-
-
-@lru_cache(maxsize=None)
-def _bundled(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("hwsim.cost").joinpath("tables", name).read_text())
-
-
-def bundled_nodes() -> tuple[str, ...]:
-    """Names ``--tech`` accepts besides a file: the nodes of ``scaling.json``."""
-    return tuple(_bundled("scaling.json")["nodes"])
-
-
-def load_technology(spec: str | Path = "45nm") -> Technology:
-    """A bundled node (``"45nm"``, ``"28nm"``, ...) or the path of a user's ``hwsim-tech`` JSON table."""
-    text = str(spec)
-    scaling = _bundled("scaling.json")
-    if text in scaling["nodes"]:
-        node = scaling["nodes"][text]
-        base = _bundled(f"{scaling['base']}.json")
-        return Technology(
-            name=text, node_nm=float(node["node_nm"]), table=base,
-            energy_factor=float(node["energy_factor"]), area_factor=float(node["area_factor"]),
-            wire_energy_factor=float(node["wire_energy_factor"]), dram_energy_factor=float(node["dram_energy_factor"]),
-        )
-    if not text.endswith(".json"):
-        raise InputError(f"expected a bundled node ({', '.join(scaling['nodes'])}) or a .json table", field="tech",
-                         value=text)
-    table = read_json(spec)
-    try:
-        check_table(table)
-    except InputError as err:
-        raise err.located(file=text) from None
-    return Technology(name=str(table["name"]), node_nm=float(table["node_nm"]), table=table)
-
-
-def check_table(table: Any) -> None:
-    """Raise :class:`InputError` naming the first missing or non-positive entry of a technology table."""
-    if not isinstance(table, dict) or table.get("format") != "hwsim-tech":
-        raise InputError("expected a JSON object with format 'hwsim-tech'", field="format",
-                         value=table.get("format") if isinstance(table, dict) else type(table).__name__)
-    if table.get("version") != 1:
-        raise InputError("unsupported version; this hwsim reads version 1", field="version", value=table.get("version"))
-    for key in ("name", "node_nm", "accumulator"):
-        if key not in table:
-            raise InputError("is required", field=key)
-    for precision in PRECISIONS:
-        acc = table["accumulator"].get(precision) if isinstance(table["accumulator"], dict) else None
-        if acc not in PRECISIONS:
-            raise InputError(f"must name a precision ({', '.join(PRECISIONS)})", field=f"accumulator.{precision}",
-                             value=acc)
-    for path in _REQUIRED_VALUES:
-        _positive(table, path, ("value",))
-    for path in _REQUIRED_LAWS:
-        _positive(table, path, ("a",))
-        _number(table, path + ("b",))
-
-
-def _lookup(table: Any, path: tuple[str, ...]) -> Any:
-    node = table
-    for depth, key in enumerate(path):
-        if not isinstance(node, dict) or key not in node:
-            raise InputError("is required", field=".".join(path[: depth + 1]))
-        node = node[key]
-    return node
-
-
-def _number(table: Any, path: tuple[str, ...]) -> float:
-    value = _lookup(table, path)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError("must be a number", field=".".join(path), value=value)
-    return float(value)
-
-
-def _positive(table: Any, path: tuple[str, ...], leaf: tuple[str, ...]) -> None:
-    if _number(table, path + leaf) <= 0:
-        raise InputError("must be > 0", field=".".join(path + leaf), value=_lookup(table, path + leaf))

@@ -5,16 +5,14 @@
   buffer, both SRAMs priced by the capacity law of the table; the NoC is a wire from the shared buffer across half
   the PE array's side per transfer; DRAM per byte; leakage over the layer's cycles.
 * :func:`maestro_energy_mac_units` / :func:`maestro_area_um2`: MAESTRO's model as NASAIC used it
-  (``tables/maestro.json``): energy in MAC units, ``18.61 x L2 + 1.68 x L1 + MACs``, and area from MAESTRO's 28 nm
-  coefficients. It has no DRAM, NoC wire or leakage term, and its L1/L2 prices do not depend on the buffer sizes.
+  (``tables/maestro.json``, carried by the technology as ``tech.maestro``): energy in MAC units,
+  ``18.61 x L2 + 1.68 x L1 + MACs``, and area from MAESTRO's 28 nm coefficients. It has no DRAM, NoC wire or
+  leakage term, and its L1/L2 prices do not depend on the buffer sizes.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from typing import Protocol
@@ -77,33 +75,29 @@ def template_energy(r: TemplateActions, sub: SubAccelerator, tech: Technology,
     )
 
 
-@lru_cache(maxsize=None)
-def maestro_table() -> dict[str, Any]:
-    return json.loads(resources.files("hwsim.cost").joinpath("tables/maestro.json").read_text())
-
-
-def _coefficient(*path: str) -> Any:
-    node: Any = maestro_table()
+def _coefficient(tech: Technology, *path: str) -> Any:
+    node: Any = tech.maestro
     for key in path:
         node = node[key]
     return node["value"]
 
 
-def maestro_energy_mac_units(r: TemplateActions) -> float:
-    """MAESTRO's energy of one layer, in units of one MAC's energy."""
-    return (_coefficient("energy_mac_units", "l2_access") * (r.l2_reads + r.l2_writes)
-            + _coefficient("energy_mac_units", "l1_access") * (r.l1_reads + r.l1_writes)
-            + _coefficient("energy_mac_units", "mac") * r.macs)
+def maestro_energy_mac_units(r: TemplateActions, tech: Technology) -> float:
+    """MAESTRO's energy of one layer, in units of one MAC's energy (coefficients from ``tech.maestro``)."""
+    return (_coefficient(tech, "energy_mac_units", "l2_access") * (r.l2_reads + r.l2_writes)
+            + _coefficient(tech, "energy_mac_units", "l1_access") * (r.l1_reads + r.l1_writes)
+            + _coefficient(tech, "energy_mac_units", "mac") * r.macs)
 
 
-def maestro_area_um2(sub: SubAccelerator, simd: int = 1) -> float:
-    """MAESTRO's 28 nm area of a sub-accelerator; its NoC bandwidth in words (of the operand width) per cycle."""
+def maestro_area_um2(sub: SubAccelerator, tech: Technology, simd: int = 1) -> float:
+    """MAESTRO's 28 nm area of a sub-accelerator; its NoC bandwidth in words (of the operand width) per cycle.
+    The coefficients are ``tech.maestro``'s; MAESTRO's area is its own 28 nm one, whatever ``tech``'s node."""
     n = sub.pes
     words_per_cycle = sub.bytes_per_cycle / (PRECISIONS[sub.precision] / 8)
-    noc_a, noc_b, noc_c = _coefficient("area_um2", "noc")
-    ic_a, ic_b, ic_c, ic_d = _coefficient("area_um2", "pe_interconnect")
-    return (n * (_coefficient("area_um2", "pe_mac_per_simd_lane") * simd
-                 + _coefficient("area_um2", "pe_l1_per_64_bytes") * math.ceil(sub.l1_bytes / 64))
-            + _coefficient("area_um2", "l2_per_32_kib") * math.ceil(sub.l2_kib * 1024 / 32768)
+    noc_a, noc_b, noc_c = _coefficient(tech, "area_um2", "noc")
+    ic_a, ic_b, ic_c, ic_d = _coefficient(tech, "area_um2", "pe_interconnect")
+    return (n * (_coefficient(tech, "area_um2", "pe_mac_per_simd_lane") * simd
+                 + _coefficient(tech, "area_um2", "pe_l1_per_64_bytes") * math.ceil(sub.l1_bytes / 64))
+            + _coefficient(tech, "area_um2", "l2_per_32_kib") * math.ceil(sub.l2_kib * 1024 / 32768)
             + noc_a * (noc_b * n + noc_c) * words_per_cycle
             + ic_a * (ic_b * n * n + ic_c * n + ic_d))

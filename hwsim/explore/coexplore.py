@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from hwsim.arch.heterogeneous import Heterogeneous
-from hwsim.arch.templates import SubAccelerator
+from hwsim.arch.templates import SubAccelerator, Template
 from hwsim.errors import InputError
 from hwsim.explore.netspace import NetworkSpace
 from hwsim.explore.search import Evaluation, Progress, SearchResult, Trial, evolutionary, exhaustive, reinforce
@@ -36,7 +36,8 @@ from hwsim.explore.space import Choice, Space
 from hwsim.arch.heterogeneous import Specs
 from hwsim.report.hetero import HeteroReport, check_cost_model
 from hwsim.report.pareto import pareto_front
-from hwsim.cost.tech import load_technology
+from hwsim.io.tech import load_technology
+from hwsim.io.template_spec import load_template
 from hwsim.compose import schedule
 from hwsim.workload.network import Network
 
@@ -80,6 +81,7 @@ class HardwareSpace:
     l2_kib: float = 256.0
     precision: str = "int8"
     clock_mhz: float = 1000.0
+    loaded: Mapping[str, Template] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = self.sub_accelerators
@@ -88,9 +90,9 @@ class HardwareSpace:
         for name in ("templates", "pe_choices", "bandwidth_choices"):
             if not getattr(self, name):
                 raise InputError("must list at least one option", field=f"hardware.{name}", value=[])
-        # Templates, PEs and budgets are checked where they are built (SubAccelerator, Heterogeneous).
-        for t in self.templates:
-            SubAccelerator(t, 1, 1.0)
+        # Templates are read once, here; PEs and budgets are checked where they are built (SubAccelerator,
+        # Heterogeneous).
+        object.__setattr__(self, "loaded", {t: load_template(t) for t in self.templates})
 
     def space(self, tasks: tuple[Task, ...], templates: tuple[str, ...] | None = None) -> Space:
         n = self.sub_accelerators
@@ -108,7 +110,8 @@ class HardwareSpace:
         n = self.sub_accelerators
         pes = [point[f"sub{i}.pes"] for i in range(n)]
         bandwidth = [point[f"sub{i}.bandwidth_gbps"] for i in range(n)]
-        subs = tuple(SubAccelerator(point[f"sub{i}.template"], pes[i], bandwidth[i], l1_bytes=self.l1_bytes,
+        templates = [self.loaded[point[f"sub{i}.template"]] for i in range(n)]
+        subs = tuple(SubAccelerator(templates[i], pes[i], bandwidth[i], l1_bytes=self.l1_bytes,
                                     l2_kib=self.l2_kib, precision=self.precision, clock_mhz=self.clock_mhz)
                      for i in range(n))
         return Heterogeneous(subs, pe_budget=self.pe_budget, bandwidth_budget_gbps=self.bandwidth_budget_gbps)

@@ -7,12 +7,10 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from hwsim.arch.systolic import SystolicArray
+from hwsim.arch.systolic import FORMAT, SystolicArray
 from hwsim.errors import InputError
-from hwsim.io.jsonfile import read_json
-
-FORMAT = "hwsim-systolic-array"
-VERSION = 1
+from hwsim.io.checks import keys
+from hwsim.io.document import read_document
 
 # SCALE-Sim [architecture_presets] keys -> SystolicArray fields. Its SRAM sizes are in KiB and its
 # Bandwidth in words per cycle; hwsim's words are the operand widths (8 bits by default).
@@ -70,31 +68,8 @@ def _scalesim_key(field: str | None) -> str | None:
 
 def read_arch_json(path: str | Path) -> SystolicArray:
     """An hwsim architecture file: ``{"format": "hwsim-systolic-array", "version": 1, ...fields}``."""
-    file = str(path)
-    doc = read_json(path)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise InputError(f"expected a JSON object with format {FORMAT!r}", file=file, field="format",
-                         value=doc.get("format") if isinstance(doc, dict) else type(doc).__name__)
-    if doc.get("version") != VERSION:
-        raise InputError(f"unsupported version; this hwsim reads version {VERSION}", file=file, field="version",
-                         value=doc.get("version"))
-    known = {f.name for f in fields(SystolicArray)}
-    values = {k: v for k, v in doc.items() if k not in ("format", "version")}
-    for key in values:
-        if key not in known:
-            raise InputError(f"is not a known field (known: {', '.join(sorted(known))})", file=file, field=key)
-    for key in ("rows", "cols"):
-        if key not in values:
-            raise InputError("is required", file=file, field=key)
-    try:
-        return SystolicArray(**values)
-    except InputError as err:
-        raise err.located(file=file) from None
-
-
-def arch_to_dict(arch: SystolicArray) -> dict[str, Any]:
-    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
-    for f in fields(arch):
-        value = getattr(arch, f.name)
-        doc[f.name] = value.value if f.name == "dataflow" else value
-    return doc
+    doc = read_document(path, expect=FORMAT)
+    known = ("format", "version", *(f.name for f in fields(SystolicArray)))
+    with doc.located():
+        keys(doc.body, known, required=("rows", "cols"))
+        return SystolicArray(**{k: v for k, v in doc.body.items() if k not in ("format", "version")})

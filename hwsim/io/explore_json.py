@@ -11,44 +11,36 @@ from typing import Any
 
 from hwsim.errors import InputError
 from hwsim.explore.coexplore import ExploreSpec, HardwareSpace, SearchSettings, Task
-from hwsim.io.jsonfile import read_json
+from hwsim.io.checks import keys, string, whole
+from hwsim.io.document import read_document
 from hwsim.arch.heterogeneous import Specs
 
-_TOP = {"format", "version", "name", "tasks", "hardware", "specs", "search", "cost", "tech", "accuracy"}
-_HARDWARE = {"sub_accelerators", "templates", "pe_choices", "bandwidth_choices", "pe_budget", "bandwidth_budget_gbps",
-             "l1_bytes", "l2_kib", "precision", "clock_mhz"}
-_SEARCH = {"method", "seed", "exhaustive_limit", "population", "generations", "episodes", "batch"}
+FORMAT = "hwsim-explore"
+_TOP = ("format", "version", "name", "tasks", "hardware", "specs", "search", "cost", "tech", "accuracy")
+_HARDWARE = ("sub_accelerators", "templates", "pe_choices", "bandwidth_choices", "pe_budget", "bandwidth_budget_gbps",
+             "l1_bytes", "l2_kib", "precision", "clock_mhz")
+_SEARCH = ("method", "seed", "exhaustive_limit", "population", "generations", "episodes", "batch")
 
 
 def read_explore_spec(path: str | Path) -> ExploreSpec:
-    doc = read_json(path)
-    return explore_spec_from_dict(doc, base=Path(path).resolve().parent, file=str(path))
+    return explore_spec_from_dict(read_document(path, expect=FORMAT).body, base=Path(path).resolve().parent,
+                                  file=str(path))
 
 
 def explore_spec_from_dict(doc: Any, *, base: Path, file: str | None = None) -> ExploreSpec:
+    document = read_document(doc, expect=FORMAT, file=file)
+    with document.located():
+        return _explore_spec(document.body, base)
+
+
+def _explore_spec(doc: Any, base: Path) -> ExploreSpec:
     from hwsim.io.load import load_workload
     from hwsim.io.netspace_json import read_netspace
 
     def fail(problem: str, key: str, value: object = None) -> InputError:
-        return InputError(problem, file=file, field=key, value=value)
+        return InputError(problem, field=key, value=value)
 
-    def keys(obj: Any, allowed: set[str], where: str) -> dict[str, Any]:
-        if not isinstance(obj, dict):
-            raise fail("must be an object", where, obj)
-        unknown = sorted(set(obj) - allowed)
-        if unknown:
-            raise fail(f"unknown key (known: {', '.join(sorted(allowed))})", f"{where}.{unknown[0]}".lstrip("."),
-                       obj[unknown[0]])
-        return obj
-
-    keys(doc, _TOP, "")
-    if doc.get("format") != "hwsim-explore":
-        raise fail("expected 'hwsim-explore'", "format", doc.get("format"))
-    if doc.get("version") != 1:
-        raise fail("unsupported version (known: 1)", "version", doc.get("version"))
-    for key in ("name", "tasks", "hardware", "specs"):
-        if key not in doc:
-            raise fail("is required", key)
+    keys(doc, _TOP, required=("name", "tasks", "hardware", "specs"))
 
     def path(value: str) -> str:
         return str(base / value) if not Path(value).is_absolute() else value
@@ -57,10 +49,8 @@ def explore_spec_from_dict(doc: Any, *, base: Path, file: str | None = None) -> 
     if not isinstance(doc["tasks"], list) or not doc["tasks"]:
         raise fail("must be a non-empty list", "tasks", doc["tasks"])
     for i, entry in enumerate(doc["tasks"]):
-        keys(entry, {"name", "network", "space"}, f"tasks[{i}]")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            raise fail("must be a non-empty string", f"tasks[{i}].name", name)
+        keys(entry, ("name", "network", "space"), field=f"tasks[{i}]")
+        name = string(entry.get("name"), f"tasks[{i}].name")
         if ("network" in entry) == ("space" in entry):
             raise fail("needs exactly one of 'network' (a workload) and 'space' (a network search space)",
                        f"tasks[{i}]", name)
@@ -71,10 +61,7 @@ def explore_spec_from_dict(doc: Any, *, base: Path, file: str | None = None) -> 
         else:
             tasks.append(Task(name, space=read_netspace(path(entry["space"]))))
 
-    hw = keys(doc["hardware"], _HARDWARE, "hardware")
-    for key in ("sub_accelerators", "templates"):
-        if key not in hw:
-            raise fail("is required", f"hardware.{key}")
+    hw = keys(doc["hardware"], _HARDWARE, field="hardware", required=("sub_accelerators", "templates"))
     for key in ("templates", "pe_choices", "bandwidth_choices"):
         if key in hw and not isinstance(hw[key], list):
             raise fail("must be a list", f"hardware.{key}", hw[key])
@@ -85,15 +72,15 @@ def explore_spec_from_dict(doc: Any, *, base: Path, file: str | None = None) -> 
         **{k: hw[k] for k in ("pe_budget", "bandwidth_budget_gbps", "l1_bytes", "l2_kib", "precision", "clock_mhz")
            if k in hw},
     )
-    specs = keys(doc["specs"], {"latency_cycles", "energy_nj", "area_um2"}, "specs")
-    search = keys(doc.get("search", {}), _SEARCH, "search")
+    specs = keys(doc["specs"], ("latency_cycles", "energy_nj", "area_um2"), field="specs")
+    search = keys(doc.get("search", {}), _SEARCH, field="search")
     for key, value in search.items():
-        if key != "method" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise fail("must be a whole number >= 0", f"search.{key}", value)
+        if key != "method":
+            whole(value, f"search.{key}", minimum=0)
 
     accuracy, source = None, "none"
     if "accuracy" in doc:
-        accuracy, source = _accuracy(keys(doc["accuracy"], {"table", "callable", "synthetic_proxy"}, "accuracy"),
+        accuracy, source = _accuracy(keys(doc["accuracy"], ("table", "callable", "synthetic_proxy"), field="accuracy"),
                                      path, fail, tasks)
     return ExploreSpec(
         name=str(doc["name"]), tasks=tuple(tasks), hardware=hardware, specs=Specs(**specs),

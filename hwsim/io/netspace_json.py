@@ -20,45 +20,36 @@ from typing import Any
 from hwsim.errors import InputError
 from hwsim.explore.netspace import NetworkSpace
 from hwsim.explore.space import Choice, Space
-from hwsim.io.jsonfile import read_json
+from hwsim.io.checks import keys
+from hwsim.io.document import VERSIONS, Document, read_document
 
 FORMAT = "hwsim-netspace"
-VERSION = 1
+VERSION = VERSIONS[FORMAT]
 KEYS = ("format", "version", "family", "name", "fixed", "choices", "source")
 
 
 def netspace_from_dict(doc: Any, *, file: str | None = None) -> NetworkSpace:
     """A :class:`NetworkSpace` from a parsed search-space document."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise InputError(f"expected a JSON object with format {FORMAT!r}", file=file, field="format",
-                         value=doc.get("format") if isinstance(doc, dict) else type(doc).__name__)
-    if doc.get("version") != VERSION:
-        raise InputError(f"unsupported version; this hwsim reads version {VERSION}", file=file, field="version",
-                         value=doc.get("version"))
-    for key in doc:
-        if key not in KEYS:
-            raise InputError(f"is not a known key (known: {', '.join(KEYS)})", file=file, field=key)
-    for key in KEYS:
-        if key not in doc:
-            raise InputError("is required", file=file, field=key)
-    choices = doc["choices"]
-    if not isinstance(choices, dict):
-        raise InputError("must be an object of choice -> list of options", file=file, field="choices",
-                         value=choices)
-    try:
-        space = Space(tuple(Choice(name, options) for name, options in choices.items()))
-    except InputError as err:
-        raise InputError(err.problem, file=file, field=f"choices.{err.field}", value=err.value) from None
-    try:
-        return NetworkSpace(family=doc["family"], name=doc["name"], fixed=doc["fixed"], space=space,
-                            source=doc["source"])
-    except InputError as err:
-        raise err.located(file=file) from None
+    return _netspace(read_document(doc, expect=FORMAT, file=file))
 
 
 def read_netspace(path: str | Path) -> NetworkSpace:
     """Read a search-space file (``workloads/spaces/*.json``)."""
-    return netspace_from_dict(read_json(path), file=str(path))
+    return _netspace(read_document(path, expect=FORMAT))
+
+
+def _netspace(doc: Document) -> NetworkSpace:
+    with doc.located():
+        body = keys(doc.body, KEYS, required=KEYS)
+        choices = body["choices"]
+        if not isinstance(choices, dict):
+            raise InputError("must be an object of choice -> list of options", field="choices", value=choices)
+        try:
+            space = Space(tuple(Choice(name, options) for name, options in choices.items()))
+        except InputError as err:
+            raise InputError(err.problem, field=f"choices.{err.field}", value=err.value) from None
+        return NetworkSpace(family=body["family"], name=body["name"], fixed=body["fixed"], space=space,
+                            source=body["source"])
 
 
 def netspace_to_dict(space: NetworkSpace) -> dict[str, Any]:

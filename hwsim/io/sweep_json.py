@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from hwsim.errors import InputError
-from hwsim.io.jsonfile import read_json
+from hwsim.io.checks import keys, one_of, string
+from hwsim.io.document import VERSIONS, read_document
 from hwsim.sweep.spec import PARAMETERS, Point, SweepSpec, TechRef, WorkloadRef, check_keys, check_value, make_point
 
 FORMAT = "hwsim-sweep"
-VERSION = 1
+VERSION = VERSIONS[FORMAT]
 KEYS = ("format", "version", "name", "description", "workloads", "mode", "parameters", "points")
 MODES = ("product", "list")
 
@@ -35,11 +36,9 @@ MODES = ("product", "list")
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file; relative paths inside it are relative to its folder."""
     path = Path(path)
-    doc = read_json(path)
-    try:
-        return sweep_from_dict(doc, base=path.parent, name=path.stem, file_format=True)
-    except InputError as err:
-        raise err.located(file=str(path)) from None
+    doc = read_document(path, expect=FORMAT)
+    with doc.located():
+        return sweep_from_dict(doc.body, base=path.parent, name=path.stem, file_format=True)
 
 
 def sweep_from_dict(doc: Any, *, base: str | Path = ".", name: str = "sweep", file_format: bool = False) -> SweepSpec:
@@ -55,27 +54,15 @@ def sweep_from_dict(doc: Any, *, base: str | Path = ".", name: str = "sweep", fi
         Require ``format`` and ``version`` (a file must say what it is; a dict in a notebook may leave them out).
     """
     base = Path(base)
-    if not isinstance(doc, Mapping):
-        raise InputError("expected a JSON object", value=type(doc).__name__)
-    for key in doc:
-        if key not in KEYS:
-            raise InputError(f"unknown key (known: {', '.join(KEYS)})", field=str(key))
-    if file_format or "format" in doc:
-        if doc.get("format") != FORMAT:
-            raise InputError(f"must be {FORMAT!r}", field="format", value=doc.get("format"))
-    if file_format or "version" in doc:
-        if doc.get("version") != VERSION:
-            raise InputError(f"unsupported version; this hwsim reads version {VERSION}", field="version",
-                             value=doc.get("version"))
-    name = doc.get("name", name)
-    if not isinstance(name, str) or not name:
-        raise InputError("must be a non-empty string", field="name", value=name)
+    if isinstance(doc, Mapping) and not file_format:
+        doc = {"format": FORMAT, "version": VERSION, **doc}
+    doc = read_document(doc, expect=FORMAT).body
+    keys(doc, KEYS)
+    name = string(doc.get("name", name), "name")
     if not isinstance(doc.get("description", ""), str):
         raise InputError("must be a string", field="description", value=doc["description"])
     workloads = _workloads(doc.get("workloads"), base)
-    mode = doc.get("mode")
-    if mode not in MODES:
-        raise InputError(f"must be one of {', '.join(MODES)}", field="mode", value=mode)
+    mode = one_of(doc.get("mode"), "mode", MODES)
     if mode == "product":
         if "points" in doc:
             raise InputError("belongs to mode 'list'; a product takes 'parameters'", field="points")
@@ -118,7 +105,7 @@ def workload_ref(text: Any, base: str | Path = ".", *, field: str = "workload") 
 
 def tech_ref(text: Any, base: str | Path = ".", *, field: str = "tech") -> TechRef:
     """A bundled node, or a technology table file (relative to ``base``, checked now) identified by its contents."""
-    from hwsim.cost.tech import bundled_nodes, load_technology
+    from hwsim.io.tech import bundled_nodes, load_technology
 
     if isinstance(text, TechRef):
         return text

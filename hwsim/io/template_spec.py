@@ -6,52 +6,61 @@ edit it). The fields are described in ``dataflows/README.md``.
 
 from __future__ import annotations
 
-import json
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from hwsim.arch.templates import Template
 from hwsim.errors import InputError
-from hwsim.io.jsonfile import read_json
+from hwsim.io.checks import keys, string, whole
+from hwsim.io.document import read_document
+
+FORMAT = "hwsim-template"
 
 LOOP_DIMS = ("G", "N", "K", "C", "Y", "X", "R", "S")
 """Loop dimensions of a layer: groups, batch, output and input channels, output rows and columns, filter rows and
 columns."""
 
 BUNDLED_TEMPLATES = ("nvdla", "shidiannao", "eyeriss")
-_KEYS = {"format", "version", "name", "title", "stationary", "description", "source", "spatial", "pe_loops",
-         "temporal_order", "noc_hop_latency_cycles"}
+_KEYS = ("format", "version", "name", "title", "stationary", "description", "source", "spatial", "pe_loops",
+         "temporal_order", "noc_hop_latency_cycles")
 
 
-def read_template_doc(ref: str | Path) -> tuple[dict[str, Any], str]:
-    """The JSON document of a bundled template name or a template file, and where it came from."""
+def load_template(ref: str | Path) -> Template:
+    """A bundled template by name (``nvdla``, ``shidiannao``, ``eyeriss``) or a user's ``hwsim-template`` file.
+
+    A bundled template is read once per process; a file is read at every call (it may have been edited).
+    """
     text = str(ref)
     if text in BUNDLED_TEMPLATES:
-        return json.loads(resources.files("dataflows").joinpath(f"{text}.json").read_text()), f"dataflows/{text}.json"
+        return _bundled(text)
     if not text.endswith(".json"):
         raise InputError(f"unknown template (bundled: {', '.join(BUNDLED_TEMPLATES)}; or a .json template file)",
                          field="template", value=text)
-    return read_json(text), text
+    return read_template(text)
 
 
-def check_template_doc(doc: Any, file: str) -> dict[str, Any]:
-    """``doc`` checked field by field; the first problem is an :class:`InputError` naming the key."""
+@lru_cache(maxsize=None)
+def _bundled(name: str) -> Template:
+    return read_template(resources.files("dataflows").joinpath(f"{name}.json"), file=f"dataflows/{name}.json")
 
+
+def read_template(source: str | Path | Mapping[str, Any], *, file: str | None = None) -> Template:
+    """A :class:`Template` from a template file or its parsed document, checked field by field; the first problem is
+    an :class:`InputError` naming the key."""
+    document = read_document(source, expect=FORMAT, file=file)
+    with document.located():
+        return _template(document.body)
+
+
+def _template(doc: Mapping[str, Any]) -> Template:
     def fail(problem: str, key: str, value: object) -> InputError:
-        return InputError(problem, file=file, field=key, value=value)
+        return InputError(problem, field=key, value=value)
 
-    if not isinstance(doc, dict):
-        raise fail("a template file is a JSON object", "(top level)", type(doc).__name__)
-    if doc.get("format") != "hwsim-template":
-        raise fail("expected 'hwsim-template'", "format", doc.get("format"))
-    if doc.get("version") != 1:
-        raise fail("unsupported version (known: 1)", "version", doc.get("version"))
-    unknown = sorted(set(doc) - _KEYS)
-    if unknown:
-        raise fail(f"unknown key (known: {', '.join(sorted(_KEYS))})", unknown[0], doc[unknown[0]])
+    keys(doc, _KEYS)
     for key in ("name", "stationary", "description", "source"):
-        if not isinstance(doc.get(key), str) or not doc[key]:
-            raise fail("must be a non-empty string", key, doc.get(key))
+        string(doc.get(key), key)
     spatial = doc.get("spatial")
     if not isinstance(spatial, dict) or set(spatial) != {"across", "within", "cluster_size"}:
         raise fail("must be an object with across, within and cluster_size", "spatial", spatial)
@@ -78,7 +87,9 @@ def check_template_doc(doc: Any, file: str) -> dict[str, Any]:
     if not isinstance(order, list) or len(order) != len(set(order)) or set(order) != expected:
         raise fail(f"must list each of {', '.join(d for d in LOOP_DIMS if d in expected)} once (every dimension "
                    "not in pe_loops), outermost first", "temporal_order", order)
-    hop = doc.get("noc_hop_latency_cycles")
-    if not isinstance(hop, int) or isinstance(hop, bool) or hop < 0:
-        raise fail("must be a whole number >= 0", "noc_hop_latency_cycles", hop)
-    return doc
+    return Template(
+        name=doc["name"], title=doc.get("title", doc["name"]), stationary=doc["stationary"], across=tuple(across),
+        within=spatial["within"], cluster_size=size, pe_loops=tuple(pe_loops), temporal_order=tuple(order),
+        noc_hop_latency_cycles=whole(doc.get("noc_hop_latency_cycles"), "noc_hop_latency_cycles", minimum=0),
+        source=doc["source"],
+    )

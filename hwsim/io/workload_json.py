@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.errors import InputError
-from hwsim.io.jsonfile import read_json
+from hwsim.io.document import VERSIONS, Document, read_document
 from hwsim.workload.layers import LAYER_KINDS
 from hwsim.workload.network import Network
 
 FORMAT = "hwsim-workload"
-VERSION = 1
+VERSION = VERSIONS[FORMAT]
 
 
 @lru_cache(maxsize=None)
@@ -50,25 +50,20 @@ def _validators() -> tuple[Any, dict[str, Any]]:
 
 def load_network(path: str | Path) -> Network:
     """Load a workload file."""
-    return network_from_dict(read_json(path), file=str(path))
+    return _network(read_document(path, expect=FORMAT))
 
 
 def network_from_dict(doc: Any, *, file: str | None = None) -> Network:
     """Build a :class:`Network` from a parsed workload document."""
-    try:
-        return _network_from_dict(doc)
-    except InputError as err:
-        raise err.located(file=file) from None
+    return _network(read_document(doc, expect=FORMAT, file=file))
+
+
+def _network(document: Document) -> Network:
+    with document.located():
+        return _network_from_dict(document.body)
 
 
 def _network_from_dict(doc: Any) -> Network:
-    if not isinstance(doc, dict):
-        raise InputError(f"expected a JSON object with format {FORMAT!r}", value=type(doc).__name__)
-    if doc.get("format") != FORMAT:
-        raise InputError(f"expected {FORMAT!r}", field="format", value=doc.get("format"))
-    if doc.get("version") != VERSION:
-        raise InputError(f"unsupported version; this hwsim reads version {VERSION}", field="version",
-                         value=doc.get("version"))
     top, by_kind = _validators()
     _raise_first(top, doc, layer=None)
     layers = []

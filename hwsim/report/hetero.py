@@ -154,7 +154,7 @@ def assemble(design: Heterogeneous, sched: ScheduleCounts, tech: Technology, cos
         layers.append(ScheduledLayer(
             network=node[0], layer=node[1], kind=counts.kind, sub=index, start=start, end=end, macs=counts.macs,
             energy=template_energy(counts, design.subs[index], tech, areas[index]),
-            maestro_energy_mac_units=maestro_energy_mac_units(counts), noc_bytes=counts.noc_bytes,
+            maestro_energy_mac_units=maestro_energy_mac_units(counts, tech), noc_bytes=counts.noc_bytes,
             spill_bytes=counts.spill_bytes,
         ))
 
@@ -169,7 +169,7 @@ def assemble(design: Heterogeneous, sched: ScheduleCounts, tech: Technology, cos
         subs.append(SubAcceleratorReport(
             index=index, label=sub.label, template=sub.template.name, pes=sub.pes, bandwidth_gbps=sub.bandwidth_gbps,
             busy_cycles=busy, macs=macs, energy_pj=sum(x.energy.total_pj for x in mine),
-            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub),
+            area_um2=areas[index].total_um2, maestro_area_um2=maestro_area_um2(sub, tech),
             utilization=macs / (sub.pes * makespan) if makespan else 0.0,
             busy_fraction=busy / makespan if makespan else 0.0,
         ))

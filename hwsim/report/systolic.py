@@ -148,10 +148,8 @@ class Report:
         return [self.row(r, e) for r, e in zip(self.layers, self.energy)] + [self.row(self.total, self.total_energy)]
 
     def to_dict(self) -> dict[str, Any]:
-        from hwsim.io.arch_config import arch_to_dict
-
         rows = self.rows()
-        return {"network": self.network, "arch": arch_to_dict(self.arch), "compat": self.compat, "summary": self.summary(),
+        return {"network": self.network, "arch": self.arch.to_dict(), "compat": self.compat, "summary": self.summary(),
                 "area": self.area.rows(), "layers": rows[:-1], "total": rows[-1]}
 
 

@@ -20,7 +20,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Sequence
 
-from hwsim.cost.tech import Technology, load_technology
+from hwsim.cost.tech import Technology
+from hwsim.io.tech import load_technology
 from hwsim.errors import InputError
 from hwsim.arch.systolic import SystolicArray
 from hwsim.compose import simulate, simulate_batch, simulate_training

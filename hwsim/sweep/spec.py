@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Callable, Mapping
 
 from hwsim.arch.sat import SatArray
 from hwsim.arch.systolic import SystolicArray
-from hwsim.errors import InputError
+from hwsim.errors import InputError, positive, whole
 from hwsim.report.systolic import METRICS
 from hwsim.types import PRECISIONS, ArrayShape, Dataflow
 from hwsim.workload.sparsity import NMSparsity
@@ -80,7 +79,7 @@ class WorkloadRef:
 
 @dataclass(frozen=True)
 class TechRef:
-    """A technology of a sweep: ``label`` as written, ``source`` for :func:`hwsim.cost.tech.load_technology`
+    """A technology of a sweep: ``label`` as written, ``source`` for :func:`hwsim.io.tech.load_technology`
     (a bundled node or an absolute path), ``identity`` the node's name or ``sha256:<digest of the table>``."""
 
     label: str
@@ -133,10 +132,10 @@ class Point:
         if not isinstance(self.tech, TechRef):
             raise InputError("must be a TechRef", field="tech", value=self.tech)
         if self.batch is not None:
-            _whole(self.batch, "batch")
+            whole(self.batch, "batch")
         for name in ("ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib", "dram_bandwidth_bytes_per_cycle",
                      "clock_mhz"):
-            object.__setattr__(self, name, _positive(getattr(self, name), name))  # 64 and 64.0: one point, one id
+            object.__setattr__(self, name, positive(getattr(self, name), name))  # 64 and 64.0: one point, one id
         if self.sparsity is None:
             for name in ("scheme", "train"):
                 if getattr(self, name) is not None:
@@ -275,18 +274,6 @@ def point_id(point: Point, workload: WorkloadRef) -> str:
 # -- one parameter at a time: each check names the field (a caller prefixes its path) --------------------------
 
 
-def _whole(value: object, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InputError("must be a whole number >= 1", field=field, value=value)
-    return value
-
-
-def _positive(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InputError("must be a number > 0", field=field, value=value)
-    return float(value)
-
-
 def _array(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise InputError("expected ROWSxCOLS, e.g. \"64x64\"", field=field, value=value)
@@ -339,9 +326,9 @@ def _train(value: object, field: str) -> bool:
 
 
 CHECKS: dict[str, Callable[[object, str], object]] = {
-    "array": _array, "rows": _whole, "cols": _whole, "dataflow": _dataflow, "precision": _precision,
-    "ifmap_sram_kib": _positive, "filter_sram_kib": _positive, "ofmap_sram_kib": _positive,
-    "dram_bandwidth_bytes_per_cycle": _positive, "clock_mhz": _positive, "tech": _tech, "batch": _whole,
+    "array": _array, "rows": whole, "cols": whole, "dataflow": _dataflow, "precision": _precision,
+    "ifmap_sram_kib": positive, "filter_sram_kib": positive, "ofmap_sram_kib": positive,
+    "dram_bandwidth_bytes_per_cycle": positive, "clock_mhz": positive, "tech": _tech, "batch": whole,
     "sparsity": _sparsity, "scheme": _scheme, "train": _train,
 }
 """Per parameter: check one value and return it normalised, or raise naming ``field``."""

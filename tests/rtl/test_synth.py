@@ -74,7 +74,7 @@ def core_stats(size: int):
 def test_core_growth_matches_area_model():
     """16x16 over 4x4 (ws, memory-less :class:`rtl.systolic.SystolicCore`): cell growth ~ the area model's 16."""
     from hwsim.cost.area import systolic_area
-    from hwsim.cost.tech import load_technology
+    from hwsim.io.tech import load_technology
 
     tech = load_technology("45nm")
     (small_arch, small), (big_arch, big) = core_stats(4), core_stats(16)

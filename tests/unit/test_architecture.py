@@ -92,6 +92,13 @@ def violations() -> list[str]:
     return found
 
 
+def test_core_stages_read_no_files():
+    """Tables and specs are loaded by ``hwsim.io`` and passed in: no core module opens packaged data itself."""
+    found = [f"{path.relative_to(REPO)}:{line}: {name}" for path in SOURCES if stage(module_name(path)) in CORE
+             for line, name in imports(path) if name.startswith("importlib.resources")]
+    assert not found, found
+
+
 def test_every_stage_is_known():
     stages = {stage(module_name(path)) for path in SOURCES}
     assert stages <= set(ALLOWED), sorted(stages - set(ALLOWED))

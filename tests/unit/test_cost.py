@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hwsim.api import SystolicArray, simulate
 from hwsim.cost.area import systolic_area
-from hwsim.cost.tech import bundled_nodes, load_technology
+from hwsim.io.tech import bundled_nodes, load_technology
 from hwsim.errors import InputError
 from hwsim.cost import EnergyBreakdown
 from hwsim.types import Dataflow
@@ -127,7 +127,7 @@ def test_user_table_is_checked_on_load(tmp_path):
     path.write_text(json.dumps(table))
     with pytest.raises(InputError) as err:
         load_technology(str(path))
-    assert str(err.value) == f"{path}: field 'mult.int8.energy_pj.value' = -1: must be > 0"
+    assert str(err.value) == f"{path}: field 'mult.int8.energy_pj.value' = -1: must be a number > 0"
 
 
 def test_unknown_technology():

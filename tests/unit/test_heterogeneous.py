@@ -6,6 +6,7 @@ import pytest
 
 from hwsim.arch.heterogeneous import Heterogeneous
 from hwsim.arch.templates import SubAccelerator
+from hwsim.io.template_spec import load_template
 from hwsim.errors import InputError
 from hwsim.arch.heterogeneous import Specs
 from hwsim.compose import schedule
@@ -32,22 +33,23 @@ def _branchy():
     return b.build()
 
 
-NV = SubAccelerator("nvdla", 256, 16)
-EY = SubAccelerator("eyeriss", 256, 16)
+NVDLA, EYERISS = load_template("nvdla"), load_template("eyeriss")
+NV = SubAccelerator(NVDLA, 256, 16)
+EY = SubAccelerator(EYERISS, 256, 16)
 
 
 def test_budgets_are_enforced():
     with pytest.raises(InputError) as err:
-        Heterogeneous((SubAccelerator("nvdla", 3000, 16), SubAccelerator("eyeriss", 2000, 16)))
+        Heterogeneous((SubAccelerator(NVDLA, 3000, 16), SubAccelerator(EYERISS, 2000, 16)))
     assert str(err.value) == "field 'pes' = [3000, 2000]: the sub-accelerators' PEs sum to 5000, over the budget of 4096"
     with pytest.raises(InputError, match="bandwidths sum to 80 GB/s, over the budget of 64"):
-        Heterogeneous((SubAccelerator("nvdla", 1024, 40), SubAccelerator("eyeriss", 1024, 40)))
-    Heterogeneous((SubAccelerator("nvdla", 1024, 40), SubAccelerator("eyeriss", 1024, 40)), pe_budget=2048,
+        Heterogeneous((SubAccelerator(NVDLA, 1024, 40), SubAccelerator(EYERISS, 1024, 40)))
+    Heterogeneous((SubAccelerator(NVDLA, 1024, 40), SubAccelerator(EYERISS, 1024, 40)), pe_budget=2048,
                   bandwidth_budget_gbps=80)
     with pytest.raises(InputError, match="needs at least one sub-accelerator"):
         Heterogeneous(())
     with pytest.raises(InputError, match="share one clock"):
-        Heterogeneous((SubAccelerator("nvdla", 64, 4, clock_mhz=500), SubAccelerator("nvdla", 64, 4)))
+        Heterogeneous((SubAccelerator(NVDLA, 64, 4, clock_mhz=500), SubAccelerator(NVDLA, 64, 4)))
 
 
 def test_two_networks_on_two_subs_run_in_parallel():
@@ -77,7 +79,7 @@ def test_sharing_one_sub_serialises_the_networks():
 
 def test_layer_mapping_respects_dependencies_and_overlaps_branches():
     net = _branchy()
-    design = Heterogeneous((NV, SubAccelerator("nvdla", 256, 16)))
+    design = Heterogeneous((NV, SubAccelerator(NVDLA, 256, 16)))
     r = schedule([net], design, {"branchy": 0, "branchy/b2": 1})
     slot = {x.layer: x for x in r.layers}
     assert slot["b1"].start >= slot["a"].end and slot["b2"].start >= slot["a"].end
@@ -119,7 +121,7 @@ def test_specs_report_met_and_margin():
 
 def test_nasaic_pair_runs_with_both_cost_models():
     nets = [build("resnet9_cifar"), build("unet_nuclei")]
-    design = Heterogeneous((SubAccelerator("nvdla", 2048, 32), SubAccelerator("eyeriss", 2048, 32)))
+    design = Heterogeneous((SubAccelerator(NVDLA, 2048, 32), SubAccelerator(EYERISS, 2048, 32)))
     hw = schedule(nets, design, {"resnet9_cifar": 0, "unet_nuclei": 1})
     ma = schedule(nets, design, {"resnet9_cifar": 0, "unet_nuclei": 1}, cost="maestro")
     assert hw.latency_cycles == ma.latency_cycles

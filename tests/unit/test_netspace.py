@@ -89,11 +89,10 @@ def _edit(**changes):
 
 
 @pytest.mark.parametrize("doc, message", [
-    (_edit(format="hwsim-workload"), "f.json: field 'format' = 'hwsim-workload': expected a JSON object with format "
-                                     "'hwsim-netspace'"),
+    (_edit(format="hwsim-workload"), "f.json: field 'format' = 'hwsim-workload': expected 'hwsim-netspace'"),
     (_edit(version=2), "f.json: field 'version' = 2: unsupported version; this hwsim reads version 1"),
     (_edit(source=None), "f.json: field 'source': is required"),
-    (_edit(extra=1), "f.json: field 'extra': is not a known key (known: format, version, family, name, fixed, "
+    (_edit(extra=1), "f.json: field 'extra': unknown key (known: format, version, family, name, fixed, "
                      "choices, source)"),
     (_edit(family="vgg"), "f.json: field 'family' = 'vgg': unknown network family (known: resnet9, unet)"),
     (_edit(name=""), "f.json: field 'name' = '': must be a non-empty string"),

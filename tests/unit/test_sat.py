@@ -97,7 +97,7 @@ def test_cli_bad_sat_input(capsys, argv, message):
 def test_sat_costs_more_area_than_a_dense_array_and_charges_its_overheads():
     from hwsim.cost.area import systolic_area
     from hwsim.cost.sat import sat_area, sorter_energy_pj
-    from hwsim.cost.tech import load_technology
+    from hwsim.io.tech import load_technology
 
     tech = load_technology("45nm")
     sat = SatArray()

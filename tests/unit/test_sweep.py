@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from hwsim.api import SatArray, SystolicArray, load_workload, simulate, simulate_training, sweep
-from hwsim.cost.tech import load_technology
+from hwsim.io.tech import load_technology
 from hwsim.errors import InputError
 from hwsim.io.sweep_json import load_sweep, sweep_from_dict, workload_ref
 from hwsim.report.systolic import METRICS
@@ -136,7 +136,7 @@ BAD = [
     (doc(parameters={"array": []}), "field 'parameters.array' = []: must not be empty"),
     (doc(mode="grid", parameters={"array": "8x8"}), "field 'mode' = 'grid': must be one of product, list"),
     ({**doc(parameters={"array": "8x8"}), "format": "hwsim-workload"},
-     "field 'format' = 'hwsim-workload': must be 'hwsim-sweep'"),
+     "field 'format' = 'hwsim-workload': expected 'hwsim-sweep'"),
     ({**doc(parameters={"array": "8x8"}), "version": 2},
      "field 'version' = 2: unsupported version; this hwsim reads version 1"),
     (doc(parameters={"array": "8x8", "tech": "3nm"}),

@@ -8,9 +8,11 @@ from importlib import resources
 
 import pytest
 
-from hwsim.arch.templates import SubAccelerator, Template, load_template
+from hwsim.arch.templates import SubAccelerator, Template
 from hwsim.cost.template import maestro_area_um2, maestro_energy_mac_units
 from hwsim.errors import InputError
+from hwsim.io.tech import load_technology
+from hwsim.io.template_spec import load_template
 from hwsim.sim.template import template_layer
 from hwsim.workload import NetworkBuilder
 
@@ -23,7 +25,7 @@ def _one_conv(c: int, k: int, hw: tuple[int, int], kernel: int = 1, **kw):
 
 
 def _sub(template: str, pes: int, bytes_per_cycle: float = 1.0, **kw) -> SubAccelerator:
-    return SubAccelerator(template, pes, bandwidth_gbps=bytes_per_cycle, clock_mhz=1000.0, **kw)
+    return SubAccelerator(load_template(template), pes, bandwidth_gbps=bytes_per_cycle, clock_mhz=1000.0, **kw)
 
 
 def test_nvdla_hand_worked_1x1():
@@ -127,10 +129,9 @@ def test_user_template_file_defines_a_new_template(tmp_path):
     t = load_template(str(path))
     assert isinstance(t, Template) and t.cluster_size == 32
     net, stats = _one_conv(64, 64, (4, 4))
-    assert template_layer(net, stats, SubAccelerator(str(path), 64, 8)).used_pes == 64  # 2 clusters x 32
+    assert template_layer(net, stats, SubAccelerator(t, 64, 8)).used_pes == 64  # 2 clusters x 32
     doc["temporal_order"] = ["G", "N", "K", "C", "Y"]
     path.write_text(json.dumps(doc))
-    load_template.cache_clear()
     with pytest.raises(InputError) as err:
         load_template(str(path))
     assert "field 'temporal_order'" in str(err.value) and "must list each of G, N, K, C, Y, X once" in str(err.value)
@@ -138,17 +139,20 @@ def test_user_template_file_defines_a_new_template(tmp_path):
 
 def test_unknown_template_and_bad_sub_accelerator():
     with pytest.raises(InputError, match="field 'template' = 'tpu': unknown template"):
-        SubAccelerator("tpu", 64, 8)
-    with pytest.raises(InputError, match="field 'pes' = 0: must be a whole number > 0"):
-        SubAccelerator("nvdla", 0, 8)
+        load_template("tpu")
+    with pytest.raises(InputError, match="field 'pes' = 0: must be a whole number >= 1"):
+        SubAccelerator(load_template("nvdla"), 0, 8)
+    with pytest.raises(InputError, match="field 'template' = 'nvdla': must be a Template"):
+        SubAccelerator("nvdla", 64, 8)
 
 
 def test_maestro_cost_formulas():
     net, stats = _one_conv(2, 2, (2, 2))
     r = template_layer(net, stats, _sub("nvdla", 4))
-    assert maestro_energy_mac_units(r) == pytest.approx(18.61 * (r.l2_reads + r.l2_writes)
+    tech = load_technology("28nm")
+    assert maestro_energy_mac_units(r, tech) == pytest.approx(18.61 * (r.l2_reads + r.l2_writes)
                                                          + 1.68 * (r.l1_reads + r.l1_writes) + r.macs)
-    sub = SubAccelerator("nvdla", 16, 16.0, l1_bytes=100, l2_kib=40)  # 16 B/cycle = 16 int8 words/cycle
+    sub = SubAccelerator(load_template("nvdla"), 16, 16.0, l1_bytes=100, l2_kib=40)  # 16 B/cycle = 16 int8 words/cycle
     expected = (16 * (4470.9 + 4505.19 * 2) + 4161.5 * 2 + 101.79 * (14.662 * 16 + 28.895) * 16
                 + 395.47 * (1.2886 * 256 + 5.5814 * 16 - 23.711))
-    assert maestro_area_um2(sub) == pytest.approx(expected, rel=1e-12)
+    assert maestro_area_um2(sub, tech) == pytest.approx(expected, rel=1e-12)

@@ -29,7 +29,7 @@ def test_every_zoo_network_has_a_bundled_file_and_published_counts():
 def test_bundled_file_is_what_the_builder_writes(name):
     text = (WORKLOADS / f"{name}.json").read_text()
     assert text == dumps_network(build(name)), (
-        f"workloads/{name}.json is stale: regenerate with 'python -m hwsim.workload.zoo'"
+        f"workloads/{name}.json is stale: regenerate with 'python -m hwsim.io.zoo'"
     )
 
 

@@ -1,19 +1,17 @@
 """Sub-accelerator templates taken from proven designs (NASAIC): NVDLA-, ShiDianNao- and Eyeriss-like.
 
-A :class:`Template` is a dataflow read from a data file (``dataflows/nvdla.json`` ...): which loop dimension is
-spread across clusters of PEs and which within a cluster, which loops a PE runs inside one step, and the order of
-the remaining (temporal) loops. A :class:`SubAccelerator` is one instance: a template with its PE count, NoC
-bandwidth and buffer sizes. The cycle model is :mod:`hwsim.sim.template`.
+A :class:`Template` is a dataflow described in a data file (``dataflows/nvdla.json`` ..., read by
+:mod:`hwsim.io.template_spec`): which loop dimension is spread across clusters of PEs and which within a cluster,
+which loops a PE runs inside one step, and the order of the remaining (temporal) loops. A :class:`SubAccelerator`
+is one instance: a template with its PE count, NoC bandwidth and buffer sizes. The cycle model is
+:mod:`hwsim.sim.template`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-from hwsim.errors import InputError
-from hwsim.io.template_spec import BUNDLED_TEMPLATES, check_template_doc, read_template_doc
+from hwsim.errors import InputError, positive, whole
 from hwsim.types import PRECISIONS
 
 
@@ -38,26 +36,6 @@ class Template:
         return max(1, min(size, pes))
 
 
-@lru_cache(maxsize=None)
-def load_template(ref: str | Path) -> Template:
-    """A bundled template by name (``nvdla``, ``shidiannao``, ``eyeriss``) or a user's ``hwsim-template`` file."""
-    doc, file = read_template_doc(ref)
-    doc = check_template_doc(doc, file)
-    spatial = doc["spatial"]
-    return Template(
-        name=doc["name"], title=doc.get("title", doc["name"]), stationary=doc["stationary"],
-        across=tuple(spatial["across"]) if isinstance(spatial["across"], list) else (spatial["across"],), within=spatial["within"], cluster_size=spatial["cluster_size"],
-        pe_loops=tuple(doc["pe_loops"]), temporal_order=tuple(doc["temporal_order"]),
-        noc_hop_latency_cycles=doc["noc_hop_latency_cycles"], source=doc["source"],
-    )
-
-
-def _positive(name: str, value: object, *, whole: bool = False) -> None:
-    ok = isinstance(value, int) if whole else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not value > 0:
-        raise InputError(f"must be a {'whole number' if whole else 'number'} > 0", field=name, value=value)
-
-
 @dataclass(frozen=True)
 class SubAccelerator:
     """One sub-accelerator: a template instance with its PEs, NoC bandwidth and buffers.
@@ -65,7 +43,8 @@ class SubAccelerator:
     Parameters
     ----------
     template
-        A :class:`Template`, a bundled template name or a template file.
+        A :class:`Template` (:func:`hwsim.io.template_spec.load_template` reads a bundled one by name, or a
+        template file).
     pes
         Processing elements (one MAC per cycle each).
     bandwidth_gbps
@@ -84,7 +63,7 @@ class SubAccelerator:
         Width of a partial sum kept in L1 or sent back to L2 (the PEs accumulate at 32 bits).
     """
 
-    template: Template | str
+    template: Template
     pes: int
     bandwidth_gbps: float
     l1_bytes: int = 1024
@@ -95,12 +74,13 @@ class SubAccelerator:
 
     def __post_init__(self) -> None:
         if not isinstance(self.template, Template):
-            object.__setattr__(self, "template", load_template(self.template))
-        _positive("pes", self.pes, whole=True)
-        _positive("bandwidth_gbps", self.bandwidth_gbps)
-        _positive("l1_bytes", self.l1_bytes, whole=True)
-        _positive("l2_kib", self.l2_kib)
-        _positive("clock_mhz", self.clock_mhz)
+            raise InputError("must be a Template (hwsim.io.template_spec.load_template reads one)", field="template",
+                             value=self.template)
+        whole(self.pes, "pes")
+        positive(self.bandwidth_gbps, "bandwidth_gbps")
+        whole(self.l1_bytes, "l1_bytes")
+        positive(self.l2_kib, "l2_kib")
+        positive(self.clock_mhz, "clock_mhz")
         if self.psum_bits not in (8, 16, 24, 32, 40, 48, 56, 64):
             raise InputError("must be a whole number of bytes in bits, from 8 to 64", field="psum_bits",
                              value=self.psum_bits)
@@ -118,4 +98,4 @@ class SubAccelerator:
         return f"{self.template.name}-{self.pes}pe-{self.bandwidth_gbps:g}GBps"
 
 
-__all__ = ["BUNDLED_TEMPLATES", "SubAccelerator", "Template", "load_template"]
+__all__ = ["SubAccelerator", "Template"]

@@ -2,7 +2,7 @@
 
 Each module defines builder functions (no arguments, returning a :class:`Network`) and a
 ``NETWORKS`` dict mapping the workload name to its builder. ``workloads/<name>.json`` is the
-output of the builder, written by ``python -m hwsim.workload.zoo`` and checked by a test.
+output of the builder, written by ``python -m hwsim.io.zoo`` and checked by a test.
 The published MAC and parameter counts each network is tested against, with their sources
 and tolerances, are in ``published.json`` beside this file.
 """
