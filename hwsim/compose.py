@@ -8,12 +8,14 @@ and passed down; nothing below reads a file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from hwsim.arch.heterogeneous import Heterogeneous
 from hwsim.arch.sat import SatArray
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost import Technology
+from hwsim.mapping import MAPPINGS, lay
 from hwsim.report import batch as batch_report, hetero as hetero_report, systolic as systolic_report
 from hwsim.report import training as training_report
 from hwsim.report.batch import BatchResult
@@ -22,6 +24,7 @@ from hwsim.report.systolic import Report
 from hwsim.report.training import TrainingReport
 from hwsim.sim.batch import batch_counts
 from hwsim.sim.engine import simulate_layers
+from hwsim.sim.memory import check_fits
 from hwsim.sim.schedule import schedule_layers
 from hwsim.sim.training import training_counts
 from hwsim.workload.network import Network
@@ -54,6 +57,26 @@ def simulate(network: Network, arch: SystolicArray, *, compat: str | None = None
     """
     layers = simulate_layers(network, arch, compat=compat, pack=pack)
     return systolic_report.assemble(network.name, arch, layers, technology(tech), compat)
+
+
+def simulate_best(network: Network, arch: SystolicArray, *, objective: str = "cycles", compat: str | None = None,
+                  pack: bool = False, tech: Technology | str = "45nm") -> Report:
+    """Like :func:`simulate`, but each layer runs on the registered mapping best for it (``--dataflow best``).
+
+    Every mapping of :data:`hwsim.mapping.MAPPINGS` lays every layer; per layer the one with the fewest cycles
+    (``objective="cycles"``) or the least energy (``"energy"``) is kept, ties to the registry's order. A layer
+    that fits no mapping's SRAMs is the error the first mapping raises for it. (SAT's offline scheduling makes the
+    same choice per training GEMM.)
+    """
+    systolic_report.check_objective(objective)
+    priced_by = technology(tech)
+    candidates = {name: simulate_layers(network, replace(arch, dataflow=name), compat=compat, pack=pack,
+                                        skip_unfit=True) for name in MAPPINGS}
+    for stats, options in zip(network, zip(*candidates.values())):
+        if all(counts is None for counts in options):
+            first = replace(arch, dataflow=next(iter(MAPPINGS)))
+            check_fits(lay(stats.gemm, first, pack=pack).fold, first, stats.name)
+    return systolic_report.assemble_best(network.name, arch, candidates, priced_by, objective, compat)
 
 
 def simulate_batch(network: Network, archs: Sequence[SystolicArray], *,

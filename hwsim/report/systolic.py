@@ -6,18 +6,19 @@ composes the stages (counts from :func:`hwsim.sim.engine.simulate_layers`, then 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost import AreaBreakdown, EnergyBreakdown, Technology, layer_energy, systolic_area
+from hwsim.errors import InputError
 from hwsim.sim.counts import LayerCounts
 
 
 COLUMNS = (
-    "Layer", "Kind", "M", "N", "K", "Repeat", "MACs", "Folds", "Compute Cycles", "Stall Cycles", "Total Cycles",
+    "Layer", "Kind", "Dataflow", "M", "N", "K", "Repeat", "MACs", "Folds", "Compute Cycles", "Stall Cycles", "Total Cycles",
     "Total Cycles (incl. prefetch)", "Overall Util %", "Mapping Efficiency %", "Compute Util %", "Bound",
     "SRAM IFMAP Reads", "SRAM Filter Reads", "SRAM OFMAP Writes", "SRAM OFMAP Reads",
     "DRAM IFMAP Read Bytes", "DRAM Filter Read Bytes", "DRAM OFMAP Write Bytes", "DRAM OFMAP Read Bytes",
@@ -73,6 +74,12 @@ class Report:
     tech: str
     energy: tuple[EnergyBreakdown, ...]
     area: AreaBreakdown
+    objective: str | None = None  # set when each layer ran on the mapping best for it ("cycles" or "energy")
+
+    @property
+    def dataflow(self) -> str:
+        """The array's dataflow, or ``best (cycles)`` when each layer chose its own."""
+        return f"best ({self.objective})" if self.objective else self.arch.dataflow.value
 
     @property
     def total(self) -> LayerCounts:
@@ -105,7 +112,7 @@ class Report:
             "Overall Util %": 100 * total.utilization, "Energy uJ": energy.total_pj / 1e6,
             "pJ/MAC": energy.total_pj / total.macs if total.macs else None, "TOPS/W": self.tops_per_watt,
             "Area mm2": self.area.total_mm2, "Peak TOPS": 2 * self.arch.pes * self.arch.clock_mhz / 1e6,
-            "Peak TOPS/mm2": self.peak_tops_per_mm2, "Technology": self.tech,
+            "Peak TOPS/mm2": self.peak_tops_per_mm2, "Technology": self.tech, "Dataflow": self.dataflow,
         }
 
     def metrics(self) -> dict[str, float | int]:
@@ -120,7 +127,7 @@ class Report:
         cycles = r.total_cycles
         per_cycle = (lambda x: x / cycles) if cycles else (lambda x: 0.0)
         return {
-            "Layer": r.layer, "Kind": r.kind, "M": r.m or None, "N": r.n or None, "K": r.k or None,
+            "Layer": r.layer, "Kind": r.kind, "Dataflow": r.dataflow or None, "M": r.m or None, "N": r.n or None, "K": r.k or None,
             "Repeat": r.repeat or None, "MACs": r.macs, "Folds": r.folds, "Compute Cycles": r.compute_cycles,
             "Stall Cycles": r.stall_cycles, "Total Cycles": cycles,
             "Total Cycles (incl. prefetch)": r.total_cycles_with_prefetch,
@@ -160,3 +167,37 @@ def assemble(network: str, arch: SystolicArray, layers: tuple[LayerCounts, ...],
     energy = tuple(layer_energy(layer, arch, tech, area) for layer in layers)
     return Report(network=network, arch=arch, compat=compat, layers=layers, tech=tech.name, energy=energy,
                   area=area)
+
+
+OBJECTIVES = ("cycles", "energy")
+"""What a per-layer choice of mapping minimises: a layer's total cycles, or its energy."""
+
+
+def check_objective(objective: str) -> None:
+    """Raise unless ``objective`` is one of :data:`OBJECTIVES`."""
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective (known: {', '.join(OBJECTIVES)})", field="objective", value=objective)
+
+
+def assemble_best(network: str, arch: SystolicArray, candidates: dict[str, tuple[LayerCounts | None, ...]],
+                  tech: Technology, objective: str = "cycles", compat: str | None = None) -> Report:
+    """The report of each layer on the mapping best for it among ``candidates`` (dataflow -> counts per layer,
+    ``None`` where the layer does not fit), by ``objective``; ties go to the first candidate.
+
+    The array switches dataflow between layers (as SAT does between ws and os), so its PEs hold what every
+    candidate needs: its area is the largest of the candidates' (the switching logic is not priced).
+    """
+    check_objective(objective)
+    archs = {name: replace(arch, dataflow=name) for name in candidates}
+    areas = {name: systolic_area(a, tech) for name, a in archs.items()}
+    area = max(areas.values(), key=lambda a: a.total_um2)
+    layers, energy = [], []
+    for i, options in enumerate(zip(*candidates.values())):
+        priced = [(counts, layer_energy(counts, archs[name], tech, area))
+                  for name, counts in zip(candidates, options) if counts is not None]
+        key = (lambda p: p[0].total_cycles) if objective == "cycles" else (lambda p: p[1].total_pj)
+        counts, cost = min(priced, key=key)  # min keeps the first of equals
+        layers.append(counts)
+        energy.append(cost)
+    return Report(network=network, arch=arch, compat=compat, layers=tuple(layers), tech=tech.name,
+                  energy=tuple(energy), area=area, objective=objective)

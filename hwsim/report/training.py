@@ -111,7 +111,7 @@ def _priced(p: PassCounts, sat: SatArray, tech: Technology, area: AreaBreakdown)
     arch = replace(sat.array, dataflow=p.dataflow)
     cycles = c.cycles + p.update_cycles + p.pruning_cycles
     layer = LayerCounts(
-        layer=g.layer, kind=g.kind, m=g.gemm.m, n=g.gemm.n, k=g.gemm.k, repeat=g.gemm.repeat,
+        layer=g.layer, kind=g.kind, dataflow=p.dataflow.value, m=g.gemm.m, n=g.gemm.n, k=g.gemm.k, repeat=g.gemm.repeat,
         macs=p.executed_macs, folds=c.folds, compute_cycles=cycles, stall_cycles=0, prefetch_cycles=0,
         drain_cycles=0, pes=arch.pes, used_pe_folds=c.mapping_efficiency * c.folds,
         busy_pe_folds=c.compute_util * c.folds, ifmap_sram_reads=c.ifmap_reads, filter_sram_reads=c.filter_reads,

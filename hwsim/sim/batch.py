@@ -156,7 +156,7 @@ def _run_group(network: Network, archs: list[SystolicArray], index: np.ndarray,
                 lm = lay(stats.gemm, group)
             compute, layer = gemm_counts(lm, group, a_unique=ifmap_unique(network, stats))
         _accumulate(totals, compute, layer, stats)
-    total = LayerCounts(layer="total", kind="", m=0, n=0, k=0, repeat=0, folds=0, prefetch_cycles=0,
+    total = LayerCounts(layer="total", kind="", dataflow=group.dataflow.value, m=0, n=0, k=0, repeat=0, folds=0, prefetch_cycles=0,
                         drain_cycles=0, pes=group.pes, used_pe_folds=0.0, busy_pe_folds=0.0, **totals)
     return GroupCounts(index=index[alive], group=group, total=total)
 

@@ -15,6 +15,7 @@ class LayerCounts:
 
     layer: str
     kind: str
+    dataflow: str  # the mapping that laid it ("" for a total over layers of several)
     m: int
     n: int
     k: int
@@ -72,5 +73,6 @@ class LayerCounts:
         if self.pes != other.pes:
             raise ValueError("counts of different arrays do not add")
         summed = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
-                  if f.name not in ("layer", "kind", "m", "n", "k", "repeat", "pes")}
-        return LayerCounts(layer="total", kind="", m=0, n=0, k=0, repeat=0, pes=self.pes, **summed)
+                  if f.name not in ("layer", "kind", "dataflow", "m", "n", "k", "repeat", "pes")}
+        dataflow = self.dataflow if self.dataflow == other.dataflow else ""
+        return LayerCounts(layer="total", kind="", dataflow=dataflow, m=0, n=0, k=0, repeat=0, pes=self.pes, **summed)

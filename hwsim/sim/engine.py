@@ -22,7 +22,7 @@ from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts, gemm_compute
 from hwsim.sim.counts import LayerCounts
-from hwsim.sim.memory import MemoryCounts, check_fits, gemm_memory, transfer_memory
+from hwsim.sim.memory import MemoryCounts, check_fits, fits, gemm_memory, transfer_memory
 from hwsim.workload.lowering import GemmDims
 from hwsim.workload.network import LayerStats, Network
 
@@ -30,8 +30,8 @@ COMPAT_MODES = ("scalesim",)
 _FREE_KINDS = ("reshape", "slice")  # views: no data moves
 
 
-def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None = None,
-                    pack: bool = False) -> tuple[LayerCounts, ...]:
+def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None = None, pack: bool = False,
+                    skip_unfit: bool = False) -> tuple[LayerCounts | None, ...]:
     """Cycles, utilisation, SRAM and DRAM traffic of every layer of ``network`` on ``arch``.
 
     Parameters
@@ -43,11 +43,14 @@ def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None
         cannot express, cost nothing.
     pack
         Run grouped and depthwise layers with several groups per fold (:func:`hwsim.mapping.pack_groups`).
+    skip_unfit
+        A layer whose fold does not fit its SRAM is ``None`` instead of an error (a per-layer choice of mapping
+        looks for one that fits).
     """
     if compat is not None and compat not in COMPAT_MODES:
         raise InputError(f"unknown compatibility mode (known: {', '.join(COMPAT_MODES)})", field="compat",
                          value=compat)
-    return _layers(network, arch, compat is not None, pack)
+    return _layers(network, arch, compat is not None, pack, skip_unfit)
 
 
 def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
@@ -64,13 +67,19 @@ def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     return _tiled(lm, arch, a_unique)
 
 
-def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> tuple[LayerCounts, ...]:
+def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool,
+            skip_unfit: bool) -> tuple[LayerCounts | None, ...]:
     """Every layer of ``network`` on one array; the compute layers are evaluated together, as arrays over layers."""
-    gemm_layers = [stats for stats in network if stats.gemm is not None]
-    mappings = []
-    for stats in gemm_layers:  # in network order, so the first layer that does not fit is the one reported
+    gemm_layers, mappings, unfit = [], [], set()
+    for stats in network:  # in network order, so the first layer that does not fit is the one reported
+        if stats.gemm is None:
+            continue
         lm = lay(stats.gemm, arch, pack=pack)
+        if skip_unfit and not fits(lm.fold, arch):
+            unfit.add(stats.name)
+            continue
         check_fits(lm.fold, arch, stats.name)
+        gemm_layers.append(stats)
         mappings.append(lm)
     if mappings:
         stacked = _stack(mappings, arch)
@@ -79,6 +88,9 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> 
     reports, index = [], iter(range(len(mappings)))
     for stats in network:
         gemm = stats.gemm
+        if stats.name in unfit:
+            reports.append(None)
+            continue
         if gemm is None:
             layer_memory = MemoryCounts(0, 0, 0, 0, 0, 0, 0) if compat else memory_layer(network, stats, arch)
             reports.append(_report(stats, arch, macs=0, folds=0, compute_cycles=0, used=0.0, busy=0.0,
@@ -94,7 +106,7 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool) -> 
             sram=(c.ifmap_reads, c.filter_reads, c.ofmap_writes, c.ofmap_reads),
             memory=m, dims=(gemm.m, gemm.n, gemm.k, gemm.repeat),
         ))
-    return tuple(_plain(report) for report in reports)
+    return tuple(None if report is None else _plain(report) for report in reports)
 
 
 def _stack(mappings: list[LayerMapping], arch: SystolicArray) -> LayerMapping:
@@ -190,7 +202,8 @@ def _report(stats: LayerStats, arch: SystolicArray, *, macs: int, folds: int, co
             dims: tuple[int, int, int, int]) -> LayerCounts:
     m, n, k, repeat = dims
     return LayerCounts(
-        layer=stats.name, kind=stats.kind, m=m, n=n, k=k, repeat=repeat, macs=macs, folds=folds,
+        layer=stats.name, kind=stats.kind, dataflow=arch.dataflow.value, m=m, n=n, k=k, repeat=repeat, macs=macs,
+        folds=folds,
         compute_cycles=compute_cycles, stall_cycles=memory.stall_cycles, prefetch_cycles=memory.prefetch_cycles,
         drain_cycles=memory.drain_cycles, pes=arch.pes, used_pe_folds=used, busy_pe_folds=busy,
         ifmap_sram_reads=sram[0], filter_sram_reads=sram[1], ofmap_sram_writes=sram[2], ofmap_sram_reads=sram[3],
