@@ -2,9 +2,11 @@
 
 SAT (Fang et al., IEEE TCAD 2023) runs dense and N:M sparse GEMMs on one array. A PE holds a kept weight and its
 ``log2(M)``-bit index within its group; the activation side delivers a *window* of the ``M`` activations the group
-spans, and an ``M:1`` multiplexer in the PE picks the one its weight needs. The array is otherwise the dense
-systolic array of :mod:`hwsim.sim.stepped`, run weight stationary (``ws``) or output stationary (``os``); input
-stationary is not a SAT mode.
+spans, and an ``M:1`` multiplexer in the PE picks the one its weight needs. The array is otherwise the systolic
+array of :mod:`hwsim.sim.stepped`, run weight stationary (``ws``) or output stationary (``os``); input stationary
+is not a SAT mode. It is one machine in code too: :func:`simulate_sparse_gemm` only prepares the operands (windows,
+selects, trace tags) and steps the kernels :func:`~hwsim.sim.stepped.simulate_gemm` steps, whose dense operands
+are windows of one.
 
 To keep the GEMM's ``M, N`` apart from N:M's, the sparsity is written ``n_keep:m_group``.
 
@@ -25,9 +27,9 @@ differ. A slot whose position ``g*m_group + index`` is ``>= K`` (past the end of
 value must be 0. A kept weight whose value happens to be 0 is not empty: it is a real weight that was kept.
 
 **Dense mode** is ``n_keep == m_group``: every weight is kept in place (``indices[r, n] == r % m_group``, checked),
-the multiplexer has nothing to choose, and the engine streams single activations instead of windows -- it *is* the
-dense machine on ``K' = K``, and its cycles, product, trace and counts are exactly
-:func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything below holds for it with ``window = 1`` and groups of one
+the multiplexer has nothing to choose, and the engine streams windows of one activation with select 0 -- exactly
+the operands :func:`~hwsim.sim.stepped.simulate_gemm` gives the same kernels: it *is* the dense machine on ``K' =
+K``, and its cycles, product, trace and counts are exactly :func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything below holds for it with ``window = 1`` and groups of one
 (``n_keep = m_group = 1``). In sparse mode (``n_keep < m_group``) ``window = m_group``.
 
 Mapping (``R x C`` PEs, folds column fold outer, each ``L = 2R + C + T - 2`` cycles on a clean array)

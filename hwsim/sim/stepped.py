@@ -5,6 +5,12 @@ exactly. It steps every register of the array once per cycle (NumPy, vectorised 
 Python loop runs over cycles only), does the real int8 x int8 -> int32 arithmetic in the PEs, and records, per
 cycle, which operand element every edge lane carries: the :class:`DemandTrace`.
 
+Dense is N:M with a window of one: the array is SAT's N:M machine (:mod:`hwsim.sim.sparse`), whose activation lanes
+carry a *window* of activations and whose PEs each pick one element of it with a multiplexer select. Two stepping
+kernels run it, :func:`step_stationary` (ws, and is on the transposed operands) and :func:`step_output_stationary`;
+:func:`simulate_gemm` and :func:`~hwsim.sim.sparse.simulate_sparse_gemm` are thin front ends that prepare their
+operands and call them. The dense front end streams windows of one value, so every select is trivially 0.
+
 Mapping (SCALE-Sim's convention; ``R x C`` PEs)
 -----------------------------------------------
 =========  =========================  ==========================  ==========================
@@ -223,17 +229,26 @@ def _edge_feed(payload: np.ndarray, index: np.ndarray, length: int, lanes: int, 
     side, not PE state, so it needs no stepping.
     """
     t_len, used, words = payload.shape
-    t = np.arange(length)[:, None] - start - np.arange(lanes)[None, :]
-    ok = (t >= 0) & (t < t_len) & (np.arange(lanes)[None, :] < used)
-    tt, ii = np.nonzero(ok)
-    ts = t[tt, ii]
-    feed = np.zeros((length, words + 1, lanes), dtype=np.int32)
-    feed[:, words, :] = BUBBLE
-    feed[tt, :words, ii] = payload[ts, ii]
-    feed[tt, words, ii] = ts
-    trace = np.full((length, lanes), BUBBLE, dtype=np.int64)
-    trace[tt, ii] = index[ts, ii]
-    return feed, trace
+    feed = np.zeros((lanes, length, words + 1), dtype=np.int32)
+    feed[:, :, words] = BUBBLE
+    trace = np.full((lanes, length), BUBBLE, dtype=np.int64)
+    fed = _diagonal(feed, start, used, t_len)
+    fed[:, :, :words] = payload.transpose(1, 0, 2)
+    fed[:, :, words] = np.arange(t_len)
+    _diagonal(trace, start, used, t_len)[...] = index.T
+    return feed.transpose(1, 2, 0), trace.T
+
+
+def _diagonal(buf: np.ndarray, start: int, used: int, t_len: int) -> np.ndarray:
+    """The writable ``(used, t_len, ...)`` view of lane-major ``buf`` (``(lanes, length, ...)``) whose ``[i, t]`` is
+    ``buf[i, start + i + t]``: lane ``i``'s skewed schedule. In lane-major memory that diagonal is a constant
+    stride (one lane plus one cycle), so one strided view writes every lane at once, with no index arrays."""
+    # The view must stay inside buf's memory: as_strided does not check.
+    if used > buf.shape[0] or start + used - 1 + t_len > buf.shape[1]:
+        raise ValueError(f"edge schedule overruns its fold: {used} of {buf.shape[0]} lanes from cycle {start}, "
+                         f"{t_len} steps, {buf.shape[1]} cycles")
+    return np.lib.stride_tricks.as_strided(buf[0, start:], shape=(used, t_len, *buf.shape[2:]),
+                                           strides=(buf.strides[0] + buf.strides[1], *buf.strides[1:]))
 
 
 # ------------------------------------------------------------------------------------------------------------------
