@@ -326,6 +326,11 @@ def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.nda
     # What enters the top of the psum chain every cycle: zero, untagged.
     top = np.array([[0], [BUBBLE]], dtype=np.int32)
     bottom = np.empty((length, 2, cols), dtype=np.int32)
+    # The register views each cycle reads and writes, built once per buffer parity (register now, register old):
+    # at a few microseconds per cycle, building them anew would cost as much as the arithmetic.
+    cycle_views = [(x, x[:, :, 1:], xo[:, :, :-1], x[:, :, 0], x[0], x[window], p[:, 1:], po[:, :-1], p[:, 0], p[0],
+                    p[1], p[:, rows - 1]) for x, xo, p, po in ((x_regs[0], x_regs[1], p_regs[0], p_regs[1]),
+                                                               (x_regs[1], x_regs[0], p_regs[1], p_regs[0]))]
 
     for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
         base = fold * length
@@ -366,26 +371,26 @@ def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.nda
         bottom[:rows, 0] = 0
         bottom[:rows, 1] = BUBBLE
         for c in range(rows, length):
-            x_now, x_old = x_regs[c & 1], x_regs[(c + 1) & 1]
-            p_now, p_old = p_regs[c & 1], p_regs[(c + 1) & 1]
+            x_now, x_right, x_left, x_edge, x_value, x_tag, p_down, p_up, p_top, p_value, p_tag, p_bottom = (
+                cycle_views[c & 1])
             # Windows (and their tags) move one PE right; the left edge takes this cycle's feed.
-            x_now[:, :, 1:] = x_old[:, :, :-1]
-            x_now[:, :, 0] = feed[c]
+            x_right[...] = x_left
+            x_edge[...] = feed[c]
             # The M:1 multiplexer: each PE takes the window element its weight's select names. A window of one
             # leaves it nothing to choose, so the dense machine skips the gather.
             if window == 1:
-                np.multiply(w_val, x_now[0], out=mac)
+                np.multiply(w_val, x_value, out=mac)
             else:
                 np.multiply(w_val, np.take(x_now, mux, out=picked, mode="clip"), out=mac)
             # Each PE adds its product to the psum its upper neighbour registered last cycle (zero at the top).
-            p_now[:, 1:] = p_old[:, :-1]
-            p_now[:, 0] = top
-            p_now[0] += mac
+            p_down[...] = p_up
+            p_top[...] = top
+            p_value += mac
             # A loaded PE (empty slots included: they still sit in the chain) stamps its psum with the stream tag;
             # an empty PE (unused row below the tile) forwards the psum and its tag untouched, which is why outputs
             # still take R rows.
-            np.copyto(p_now[1], x_now[window], where=w_loaded)
-            bottom[c] = p_now[:, rows - 1]
+            np.copyto(p_tag, x_tag, where=w_loaded)
+            bottom[c] = p_bottom
 
         # Outputs: whatever reaches the bottom edge with a tag is output (t, c0+j), one SRAM write each.
         cyc, lane = np.nonzero(bottom[:, 1] >= 0)
@@ -441,6 +446,20 @@ def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags:
     fed_b = np.zeros((rows, cols), dtype=bool)
     emit_val = np.empty((length, cols), dtype=np.int32)
     emit_tag = np.empty((length, cols), dtype=np.int64)
+    owner = np.empty((rows, cols), dtype=np.int64)
+    # The register views each cycle touches, built once per buffer parity and, for the MAC, per number d of
+    # draining columns (the live ones are d..C-1): building them anew every cycle costs as much as the arithmetic.
+    cycle_views = []
+    for a_now, a_old, b_now, b_old in ((a_regs[0], a_regs[1], b_regs[0], b_regs[1]),
+                                       (a_regs[1], a_regs[0], b_regs[1], b_regs[0])):
+        b_select = b_now[1] if window > 1 else None  # a window of one carries no select plane
+        shifts = (a_now, a_now[:, :, 1:], a_old[:, :, :-1], a_now[:, :, 0], b_select, b_now[:, 1:, :],
+                  b_old[:, :-1, :], b_now[:, 0, :])
+        # The activation a PE multiplies: its window register's only value, or what its multiplexer picked.
+        activation = a_now[0] if window == 1 else picked
+        live = [tuple(v[:, d:] for v in (activation, b_now[0], mac, acc, a_now[window], fed, b_now[-1], fed_b,
+                                         acc_tag, owner)) for d in range(cols)]
+        cycle_views.append((shifts, live))
 
     for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
         base = fold * length
@@ -451,8 +470,8 @@ def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags:
         # A weight lane loads a slot whenever it carries a tag, empty slots included.
         weight_loads[base:base + length] = b_feed[:, -1] >= 0
         # The output each PE owns in this fold; a PE adopts it as its tag on its first real MAC.
-        owner = o_idx[r0:r0 + ru, c0:c0 + cu]
-        owner = np.pad(owner, ((0, rows - ru), (0, cols - cu)), constant_values=BUBBLE)
+        owner.fill(BUBBLE)
+        owner[:ru, :cu] = o_idx[r0:r0 + ru, c0:c0 + cu]
 
         for reg in (*a_regs, *b_regs):
             reg.fill(0)
@@ -462,35 +481,33 @@ def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags:
         emit_val.fill(0)
         emit_tag.fill(BUBBLE)
         for c in range(length):
-            a_now, a_old = a_regs[c & 1], a_regs[(c + 1) & 1]
-            b_now, b_old = b_regs[c & 1], b_regs[(c + 1) & 1]
+            (a_now, a_right, a_left, a_edge, b_select, b_down, b_up, b_edge), live = cycle_views[c & 1]
             # Windows move one PE right, weights one PE down; the edges take this cycle's feeds.
-            a_now[:, :, 1:] = a_old[:, :, :-1]
-            a_now[:, :, 0] = a_feed[c]
-            b_now[:, 1:, :] = b_old[:, :-1, :]
-            b_now[:, 0, :] = b_feed[c]
+            a_right[...] = a_left
+            a_edge[...] = a_feed[c]
+            b_down[...] = b_up
+            b_edge[...] = b_feed[c]
             # Columns 0..d-1 are draining (column j from cycle drain_start + j on); the others keep multiplying.
             d = min(max(c - drain_start + 1, 0), cols)
             if d:
                 drain_columns(acc, acc_tag, emit_val[c], emit_tag[c], d)
             if d < cols:
-                live = np.s_[:, d:]
-                # The M:1 multiplexer: each PE takes the element of its window that the passing weight names; a
-                # window of one leaves it nothing to choose.
-                if window == 1:
-                    np.multiply(a_now[0][live], b_now[0][live], out=mac[live])
-                else:
-                    np.multiply(b_now[1], rows * cols, out=mux)
+                activation, weight, mac_live, acc_live, a_tag, fed_live, b_tag, fed_b_live, acc_tag_live, owner_live = (
+                    live[d])
+                if window > 1:
+                    # The M:1 multiplexer: each PE takes the element of its window that the passing weight names
+                    # (a window of one leaves it nothing to choose).
+                    np.multiply(b_select, rows * cols, out=mux)
                     mux += pe_offset
                     np.take(a_now, mux, out=picked, mode="clip")
-                    np.multiply(b_now[0][live], picked[live], out=mac[live])
-                acc[live] += mac[live]
+                np.multiply(activation, weight, out=mac_live)
+                acc_live += mac_live
                 # A MAC is real when both operands carry a tag (an empty slot's does); it marks the accumulator
                 # as holding its output.
-                np.greater_equal(a_now[window][live], 0, out=fed[live])
-                np.greater_equal(b_now[-1][live], 0, out=fed_b[live])
-                fed[live] &= fed_b[live]
-                np.copyto(acc_tag[live], owner[live], where=fed[live])
+                np.greater_equal(a_tag, 0, out=fed_live)
+                np.greater_equal(b_tag, 0, out=fed_b_live)
+                fed_live &= fed_b_live
+                np.copyto(acc_tag_live, owner_live, where=fed_live)
 
         ofmap_trace[base:base + length] = emit_tag
         cyc, lane = np.nonzero(emit_tag >= 0)
