@@ -29,8 +29,9 @@ value must be 0. A kept weight whose value happens to be 0 is not empty: it is a
 **Dense mode** is ``n_keep == m_group``: every weight is kept in place (``indices[r, n] == r % m_group``, checked),
 the multiplexer has nothing to choose, and the engine streams windows of one activation with select 0 -- exactly
 the operands :func:`~hwsim.sim.stepped.simulate_gemm` gives the same kernels: it *is* the dense machine on ``K' =
-K``, and its cycles, product, trace and counts are exactly :func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything below holds for it with ``window = 1`` and groups of one
-(``n_keep = m_group = 1``). In sparse mode (``n_keep < m_group``) ``window = m_group``.
+K``, and its cycles, product, trace and counts are exactly :func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything
+below holds for it with ``window = 1`` and groups of one (``n_keep = m_group = 1``). In sparse mode (``n_keep <
+m_group``) ``window = m_group``.
 
 Mapping (``R x C`` PEs, folds column fold outer, each ``L = 2R + C + T - 2`` cycles on a clean array)
 -----------------------------------------------------------------------------------------------------
