@@ -2,9 +2,11 @@
 
 SAT (Fang et al., IEEE TCAD 2023) runs dense and N:M sparse GEMMs on one array. A PE holds a kept weight and its
 ``log2(M)``-bit index within its group; the activation side delivers a *window* of the ``M`` activations the group
-spans, and an ``M:1`` multiplexer in the PE picks the one its weight needs. The array is otherwise the dense
-systolic array of :mod:`hwsim.sim.stepped`, run weight stationary (``ws``) or output stationary (``os``); input
-stationary is not a SAT mode.
+spans, and an ``M:1`` multiplexer in the PE picks the one its weight needs. The array is otherwise the systolic
+array of :mod:`hwsim.sim.stepped`, run weight stationary (``ws``) or output stationary (``os``); input stationary
+is not a SAT mode. It is one machine in code too: :func:`simulate_sparse_gemm` only prepares the operands (windows,
+selects, trace tags) and steps the kernels :func:`~hwsim.sim.stepped.simulate_gemm` steps, whose dense operands
+are windows of one.
 
 To keep the GEMM's ``M, N`` apart from N:M's, the sparsity is written ``n_keep:m_group``.
 
@@ -25,10 +27,11 @@ differ. A slot whose position ``g*m_group + index`` is ``>= K`` (past the end of
 value must be 0. A kept weight whose value happens to be 0 is not empty: it is a real weight that was kept.
 
 **Dense mode** is ``n_keep == m_group``: every weight is kept in place (``indices[r, n] == r % m_group``, checked),
-the multiplexer has nothing to choose, and the engine streams single activations instead of windows -- it *is* the
-dense machine on ``K' = K``, and its cycles, product, trace and counts are exactly
-:func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything below holds for it with ``window = 1`` and groups of one
-(``n_keep = m_group = 1``). In sparse mode (``n_keep < m_group``) ``window = m_group``.
+the multiplexer has nothing to choose, and the engine streams windows of one activation with select 0 -- exactly
+the operands :func:`~hwsim.sim.stepped.simulate_gemm` gives the same kernels: it *is* the dense machine on ``K' =
+K``, and its cycles, product, trace and counts are exactly :func:`~hwsim.sim.stepped.simulate_gemm`'s. Everything
+below holds for it with ``window = 1`` and groups of one (``n_keep = m_group = 1``). In sparse mode (``n_keep <
+m_group``) ``window = m_group``.
 
 Mapping (``R x C`` PEs, folds column fold outer, each ``L = 2R + C + T - 2`` cycles on a clean array)
 -----------------------------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.mapping.sparse import SparseArgumentError, check_sparsity as _sparsity, compressed_rows, whole as _whole
-from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, _fold_count, _folds, drain_columns
+from hwsim.sim.stepped import BUBBLE, SteppedResult, step_output_stationary, step_stationary
 from hwsim.types import Dataflow
 
 __all__ = [
@@ -215,13 +218,10 @@ def simulate_sparse_gemm(a: np.ndarray, values: np.ndarray, indices: np.ndarray,
     slot_idx = np.where(pos < k, pos * n + np.arange(n, dtype=np.int64), BUBBLE)  # (K', N) filter trace entries
     o_idx = np.arange(m * n, dtype=np.int64).reshape(m, n)
 
-    if flow is Dataflow.WEIGHT_STATIONARY:
-        product, trace, loads = _weight_stationary(values.astype(np.int32), select, slot_idx, windows, window_idx,
-                                                   o_idx, rows, cols)
-    else:
-        product, trace, loads = _output_stationary(values.astype(np.int32), select, slot_idx, windows, window_idx,
-                                                   o_idx, rows, cols)
-    return SparseSteppedResult(product=product.reshape(m, n), trace=trace, filter_loads=loads, k=k, window=window)
+    step = step_stationary if flow is Dataflow.WEIGHT_STATIONARY else step_output_stationary
+    run = step(values, select, slot_idx, windows, window_idx, o_idx, rows, cols)
+    return SparseSteppedResult(product=run.product.reshape(m, n), trace=run.trace(), filter_loads=run.weight_loads,
+                               k=k, window=window)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -289,220 +289,3 @@ def _check_operands(a: object, values: object, indices: object, k: object, n_kee
         raise SparseArgumentError(f"is an empty slot (position {pos[r, c]} >= K = {k}) and must hold 0",
                                   field=f"values[{r}, {c}]", value=int(values[r, c]))
     return k, pos
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Edge schedules
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def _edge_feed(payload: np.ndarray, index: np.ndarray, length: int, lanes: int, start: int,
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Skewed edge schedule of one fold: lane ``i`` carries ``payload[t, i]`` at cycle ``start + t + i``.
-
-    ``payload`` is ``(T, used, P)`` int32 (``P`` words per lane per cycle: a window, or a weight and its index),
-    ``index`` ``(T, used)`` the trace entries. Returns ``feed`` ``(length, P + 1, lanes)`` int32 -- per cycle the
-    ``P`` payload rows and a tag row (``t`` or :data:`BUBBLE`), what the edge registers take -- and the trace
-    ``(length, lanes)`` int64. The SRAM side's read schedule, built for the whole fold at once.
-    """
-    t_len, used, words = payload.shape
-    t = np.arange(length)[:, None] - start - np.arange(lanes)[None, :]
-    ok = (t >= 0) & (t < t_len) & (np.arange(lanes)[None, :] < used)
-    tt, ii = np.nonzero(ok)
-    ts = t[tt, ii]
-    feed = np.zeros((length, words + 1, lanes), dtype=np.int32)
-    feed[:, words, :] = BUBBLE
-    feed[tt, :words, ii] = payload[ts, ii]
-    feed[tt, words, ii] = ts
-    trace = np.full((length, lanes), BUBBLE, dtype=np.int64)
-    trace[tt, ii] = index[ts, ii]
-    return feed, trace
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Weight stationary
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def _weight_stationary(values: np.ndarray, select: np.ndarray, slot_idx: np.ndarray, windows: np.ndarray,
-                       window_idx: np.ndarray, o_idx: np.ndarray, rows: int, cols: int,
-                       ) -> tuple[np.ndarray, DemandTrace, np.ndarray]:
-    """The WS machine: compressed slots held in the PEs, windows of ``A`` streamed from the left.
-
-    ``values``/``select``/``slot_idx`` are ``(K', N)``; ``windows`` ``(M, K', window)`` and ``window_idx`` ``(M,
-    K')`` give what array row ``r`` is fed at stream position ``t``. Returns the flat int32 product, the trace and
-    the filter-load record.
-    """
-    sr, sc = values.shape
-    t_len, _, window = windows.shape
-    length = 2 * rows + cols + t_len - 2
-    cycles = _fold_count(sr, sc, rows, cols) * length
-    filter_trace = np.full((cycles, cols), BUBBLE, dtype=np.int64)
-    filter_loads = np.zeros((cycles, cols), dtype=bool)
-    ifmap_trace = np.empty((cycles, rows), dtype=np.int64)
-    ofmap_trace = np.full((cycles, cols), BUBBLE, dtype=np.int64)
-    product = np.zeros(o_idx.size, dtype=np.int32)
-
-    # PE registers. The stationary slot is (value, select, loaded); windows travel as `window` value planes plus a
-    # tag plane, partial sums as [value, tag], both double-buffered (register next <- register now).
-    w_val = np.zeros((rows, cols), dtype=np.int32)
-    w_sel = np.zeros((rows, cols), dtype=np.int64)
-    w_loaded = np.zeros((rows, cols), dtype=bool)
-    x_regs = [np.zeros((window + 1, rows, cols), dtype=np.int32) for _ in range(2)]
-    p_regs = [np.zeros((2, rows, cols), dtype=np.int32) for _ in range(2)]
-    picked = np.zeros((rows, cols), dtype=np.int32)
-    mac = np.zeros((rows, cols), dtype=np.int32)
-    # PE (i, j)'s multiplexer reads plane w_sel[i, j] of the window register at (i, j): a flat index into it.
-    pe_offset = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
-    mux = np.zeros((rows, cols), dtype=np.int64)
-    top = np.array([[0], [BUBBLE]], dtype=np.int32)
-    bottom = np.empty((length, 2, cols), dtype=np.int32)
-
-    for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
-        base = fold * length
-        # The tile, padded with unloaded PEs; it loads bottom row first so that tile row i ends up in array row
-        # i. Empty slots load too (as 0) but name no element of B.
-        tile_val = np.zeros((rows, cols), dtype=np.int32)
-        tile_sel = np.zeros((rows, cols), dtype=np.int64)
-        tile_tag = np.full((rows, cols), BUBBLE, dtype=np.int64)
-        tile_loaded = np.zeros((rows, cols), dtype=bool)
-        tile_val[:ru, :cu] = values[r0:r0 + ru, c0:c0 + cu]
-        tile_sel[:ru, :cu] = select[r0:r0 + ru, c0:c0 + cu]
-        tile_tag[:ru, :cu] = slot_idx[r0:r0 + ru, c0:c0 + cu]
-        tile_loaded[:ru, :cu] = True
-        filter_trace[base:base + rows] = tile_tag[::-1]
-        filter_loads[base:base + rows] = tile_loaded[::-1]
-
-        feed, ifmap_trace[base:base + length] = _edge_feed(windows[:, r0:r0 + ru], window_idx[:, r0:r0 + ru],
-                                                           length, rows, rows)
-
-        # Phase 1, cycles 0..R-1: the tile shifts down one row per cycle. Nothing streams yet.
-        w_val.fill(0)
-        w_sel.fill(0)
-        w_loaded.fill(False)
-        for c in range(rows):
-            w_val[1:] = w_val[:-1]
-            w_sel[1:] = w_sel[:-1]
-            w_loaded[1:] = w_loaded[:-1]
-            w_val[0] = tile_val[rows - 1 - c]
-            w_sel[0] = tile_sel[rows - 1 - c]
-            w_loaded[0] = tile_loaded[rows - 1 - c]
-        np.multiply(w_sel, rows * cols, out=mux)
-        mux += pe_offset
-
-        # Phase 2, cycles R..L-1: stream windows, select, multiply, pass partial sums down.
-        for reg in (*x_regs, *p_regs):
-            reg.fill(0)
-            reg[-1] = BUBBLE
-        bottom[:rows, 0] = 0
-        bottom[:rows, 1] = BUBBLE
-        for c in range(rows, length):
-            x_now, x_old = x_regs[c & 1], x_regs[(c + 1) & 1]
-            p_now, p_old = p_regs[c & 1], p_regs[(c + 1) & 1]
-            # Windows (and their tags) move one PE right; the left edge takes this cycle's feed.
-            x_now[:, :, 1:] = x_old[:, :, :-1]
-            x_now[:, :, 0] = feed[c]
-            # The M:1 multiplexer: each PE takes the window element its weight's index names.
-            np.take(x_now, mux, out=picked, mode="clip")
-            np.multiply(w_val, picked, out=mac)
-            p_now[:, 1:] = p_old[:, :-1]
-            p_now[:, 0] = top
-            p_now[0] += mac
-            # A loaded PE (empty slots included: they still sit in the chain) stamps its psum with the stream
-            # tag; a PE below the tile forwards psum and tag untouched.
-            np.copyto(p_now[1], x_now[window], where=w_loaded)
-            bottom[c] = p_now[:, rows - 1]
-
-        cyc, lane = np.nonzero(bottom[:, 1] >= 0)
-        flat = o_idx[bottom[cyc, 1, lane], c0 + lane]
-        ofmap_trace[base + cyc, lane] = flat
-        # Row folds' partial sums meet here, outside the array; (t, column) is unique within a fold.
-        product[flat] += bottom[cyc, 0, lane]
-    return product, DemandTrace(ifmap=ifmap_trace, filter=filter_trace, ofmap=ofmap_trace), filter_loads
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Output stationary
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def _output_stationary(values: np.ndarray, select: np.ndarray, slot_idx: np.ndarray, windows: np.ndarray,
-                       window_idx: np.ndarray, o_idx: np.ndarray, rows: int, cols: int,
-                       ) -> tuple[np.ndarray, DemandTrace, np.ndarray]:
-    """The OS machine: outputs accumulate in place, windows of ``A`` stream from the left, compressed slots from
-    the top, then the columns drain. Arguments and returns as :func:`_weight_stationary`'s."""
-    kc, n = values.shape
-    m, _, window = windows.shape
-    length = 2 * rows + cols + kc - 2
-    drain_start = kc - 1 + rows  # column j starts draining at drain_start + j, the cycle after its last MAC
-    cycles = _fold_count(m, n, rows, cols) * length
-    ifmap_trace = np.empty((cycles, rows), dtype=np.int64)
-    filter_trace = np.empty((cycles, cols), dtype=np.int64)
-    filter_loads = np.empty((cycles, cols), dtype=bool)
-    ofmap_trace = np.empty((cycles, cols), dtype=np.int64)
-    product = np.zeros(o_idx.size, dtype=np.int32)
-    slots = np.stack([values, select.astype(np.int32)], axis=-1)  # (K', N, 2): what a filter lane carries
-
-    # Windows travel as `window` value planes + a tag plane; weights as [value, select, tag]. Double-buffered.
-    a_regs = [np.zeros((window + 1, rows, cols), dtype=np.int32) for _ in range(2)]
-    b_regs = [np.zeros((3, rows, cols), dtype=np.int32) for _ in range(2)]
-    acc = np.zeros((rows, cols), dtype=np.int32)
-    acc_tag = np.zeros((rows, cols), dtype=np.int64)
-    picked = np.zeros((rows, cols), dtype=np.int32)
-    mac = np.zeros((rows, cols), dtype=np.int32)
-    mux = np.zeros((rows, cols), dtype=np.int64)
-    pe_offset = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
-    fed = np.zeros((rows, cols), dtype=bool)
-    fed_b = np.zeros((rows, cols), dtype=bool)
-    emit_val = np.empty((length, cols), dtype=np.int32)
-    emit_tag = np.empty((length, cols), dtype=np.int64)
-
-    for fold, (r0, ru, c0, cu) in enumerate(_folds(m, n, rows, cols)):
-        base = fold * length
-        a_feed, ifmap_trace[base:base + length] = _edge_feed(windows[r0:r0 + ru].transpose(1, 0, 2),
-                                                             window_idx[r0:r0 + ru].T, length, rows, 0)
-        b_feed, filter_trace[base:base + length] = _edge_feed(slots[:, c0:c0 + cu], slot_idx[:, c0:c0 + cu],
-                                                              length, cols, 0)
-        # A filter lane loads a slot whenever it carries a tag, empty slots included.
-        filter_loads[base:base + length] = b_feed[:, 2] >= 0
-        owner = o_idx[r0:r0 + ru, c0:c0 + cu]
-        owner = np.pad(owner, ((0, rows - ru), (0, cols - cu)), constant_values=BUBBLE)
-
-        for reg in (*a_regs, *b_regs):
-            reg.fill(0)
-            reg[-1] = BUBBLE
-        acc.fill(0)
-        acc_tag.fill(BUBBLE)
-        emit_val.fill(0)
-        emit_tag.fill(BUBBLE)
-        for c in range(length):
-            a_now, a_old = a_regs[c & 1], a_regs[(c + 1) & 1]
-            b_now, b_old = b_regs[c & 1], b_regs[(c + 1) & 1]
-            # Windows move one PE right, weights one PE down; the edges take this cycle's feeds.
-            a_now[:, :, 1:] = a_old[:, :, :-1]
-            a_now[:, :, 0] = a_feed[c]
-            b_now[:, 1:, :] = b_old[:, :-1, :]
-            b_now[:, 0, :] = b_feed[c]
-            # Columns 0..d-1 are draining (column j from cycle drain_start + j on); the others keep multiplying.
-            d = min(max(c - drain_start + 1, 0), cols)
-            if d:
-                drain_columns(acc, acc_tag, emit_val[c], emit_tag[c], d)
-            if d < cols:
-                live = np.s_[:, d:]
-                # The M:1 multiplexer: each PE takes the element of its window that the passing weight names.
-                np.multiply(b_now[1], rows * cols, out=mux)
-                mux += pe_offset
-                np.take(a_now, mux, out=picked, mode="clip")
-                np.multiply(b_now[0][live], picked[live], out=mac[live])
-                acc[live] += mac[live]
-                # A MAC is real when both operands carry a tag (an empty slot's does); it marks the accumulator
-                # as holding its output.
-                np.greater_equal(a_now[window][live], 0, out=fed[live])
-                np.greater_equal(b_now[2][live], 0, out=fed_b[live])
-                fed[live] &= fed_b[live]
-                np.copyto(acc_tag[live], owner[live], where=fed[live])
-
-        ofmap_trace[base:base + length] = emit_tag
-        cyc, lane = np.nonzero(emit_tag >= 0)
-        product[emit_tag[cyc, lane]] = emit_val[cyc, lane]
-    return product, DemandTrace(ifmap=ifmap_trace, filter=filter_trace, ofmap=ofmap_trace), filter_loads
