@@ -14,7 +14,7 @@ Numbers in :class:`FoldMapping` and :class:`LayerMapping` may be NumPy arrays, o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -64,6 +64,12 @@ class FoldMapping:
     def cols_used(self) -> np.ndarray:
         """Array columns each fold uses, in fold order."""
         return np.repeat(self.cols_in(np.arange(self.col_folds)), self.row_folds)
+
+    def tiles(self) -> Iterator[tuple[int, int, int, int]]:
+        """``(r0, rows used, c0, columns used)`` of each fold, in fold order (column fold outer, SCALE-Sim's)."""
+        for c0 in range(0, self.sc, self.cols):
+            for r0 in range(0, self.sr, self.rows):
+                yield r0, min(self.rows, self.sr - r0), c0, min(self.cols, self.sc - c0)
 
     def fold_cycles(self, compat: bool = False) -> int:
         """Cycles of one fold on a clean array (``L = 2R + C + T - 2``; SCALE-Sim's os fold with ``compat``)."""

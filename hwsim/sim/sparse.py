@@ -112,9 +112,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.mapping import fold_mapping
 from hwsim.mapping.sparse import SparseArgumentError, check_sparsity as _sparsity, compressed_rows, whole as _whole
 from hwsim.sim.stepped import BUBBLE, SteppedResult, step_output_stationary, step_stationary
 from hwsim.types import Dataflow
+from hwsim.workload.lowering import GemmDims
 
 __all__ = [
     "SparseArgumentError",
@@ -218,8 +220,9 @@ def simulate_sparse_gemm(a: np.ndarray, values: np.ndarray, indices: np.ndarray,
     slot_idx = np.where(pos < k, pos * n + np.arange(n, dtype=np.int64), BUBBLE)  # (K', N) filter trace entries
     o_idx = np.arange(m * n, dtype=np.int64).reshape(m, n)
 
+    fold = fold_mapping(GemmDims(m=m, n=n, k=kc), rows, cols, flow)  # the dense machine on the K' compressed rows
     step = step_stationary if flow is Dataflow.WEIGHT_STATIONARY else step_output_stationary
-    run = step(values, select, slot_idx, windows, window_idx, o_idx, rows, cols)
+    run = step(values, select, slot_idx, windows, window_idx, o_idx, fold)
     return SparseSteppedResult(product=run.product.reshape(m, n), trace=run.trace(), filter_loads=run.weight_loads,
                                k=k, window=window)
 

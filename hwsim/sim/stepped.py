@@ -64,11 +64,13 @@ cycle 2 and ``A[0, 1]`` enters row 1 at cycle 3; ``O[0, 0]`` leaves the bottom o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from hwsim.mapping import FoldMapping, fold_mapping
 from hwsim.types import Dataflow
+from hwsim.workload.lowering import GemmDims
 
 __all__ = ["BUBBLE", "DemandTrace", "SteppedResult", "simulate_gemm"]
 
@@ -161,13 +163,14 @@ def simulate_gemm(a: np.ndarray, b: np.ndarray, rows: int, cols: int, dataflow: 
     o_idx = np.arange(m * n, dtype=np.int64).reshape(m, n)
     # Dense is N:M with a window of one: every streamed value is a window of one activation, so every PE's
     # multiplexer select is 0.
+    fold = fold_mapping(GemmDims(m=m, n=n, k=k), rows, cols, flow)
     if flow is Dataflow.INPUT_STATIONARY:
         # The WS machine with A^T held and B^T streamed; O^T's index view maps (t=n, m) -> m*N+n.
         run = step_stationary(a.T, np.zeros(a.T.shape, dtype=np.int32), a_idx.T, b.T[:, :, None], b_idx.T,
-                              o_idx.T, rows, cols)
+                              o_idx.T, fold)
         return SteppedResult(run.product.reshape(m, n), run.trace(weights_are_ifmap=True))
     step = step_stationary if flow is Dataflow.WEIGHT_STATIONARY else step_output_stationary
-    run = step(b, np.zeros(b.shape, dtype=np.int32), b_idx, a[:, :, None], a_idx, o_idx, rows, cols)
+    run = step(b, np.zeros(b.shape, dtype=np.int32), b_idx, a[:, :, None], a_idx, o_idx, fold)
     return SteppedResult(run.product.reshape(m, n), run.trace())
 
 
@@ -199,23 +202,6 @@ def _check(a: object, b: object, rows: object, cols: object, dataflow: object) -
         raise ValueError(
             "dataflow 'rs' (row stationary) is not supported by the stepped systolic model; use ws, os or is")
     return flow
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Folds
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def _folds(sr: int, sc: int, rows: int, cols: int) -> Iterator[tuple[int, int, int, int]]:
-    """``(r0, rows_used, c0, cols_used)`` of each fold, column fold outer (SCALE-Sim's order)."""
-    for c0 in range(0, sc, cols):
-        for r0 in range(0, sr, rows):
-            yield r0, min(rows, sr - r0), c0, min(cols, sc - c0)
-
-
-def _fold_count(sr: int, sc: int, rows: int, cols: int) -> int:
-    return -(-sr // rows) * -(-sc // cols)
-
 
 
 def _edge_feed(payload: np.ndarray, index: np.ndarray, length: int, lanes: int, start: int,
@@ -284,7 +270,7 @@ class KernelRun(NamedTuple):
 
 
 def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.ndarray, windows: np.ndarray,
-                    window_tags: np.ndarray, o_idx: np.ndarray, rows: int, cols: int) -> KernelRun:
+                    window_tags: np.ndarray, o_idx: np.ndarray, fold: FoldMapping) -> KernelRun:
     """The WS/IS machine: weights (``Sr x Sc``) held in the PEs, windows streamed from the left.
 
     Parameters
@@ -297,13 +283,14 @@ def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.nda
         entry. ``W = 1`` is the dense machine.
     o_idx
         ``(T, Sc)`` int64: the flat output index of stream position ``t`` and column ``s``.
-    rows, cols
-        PE array size.
+    fold
+        The mapping's folds of this GEMM (:func:`hwsim.mapping.fold_mapping`): ``Sr x Sc`` on the array, ``T`` in time.
     """
-    sr, sc = weights.shape
+    rows, cols = fold.rows, fold.cols
     t_len, _, window = windows.shape
-    length = 2 * rows + cols + t_len - 2
-    cycles = _fold_count(sr, sc, rows, cols) * length
+    assert weights.shape == (fold.sr, fold.sc) and t_len == fold.t, "operands laid otherwise than the mapping says"
+    length = fold.fold_cycles()
+    cycles = fold.folds * length
     weight_trace = np.full((cycles, cols), BUBBLE, dtype=np.int64)
     weight_loads = np.zeros((cycles, cols), dtype=bool)
     window_trace = np.empty((cycles, rows), dtype=np.int64)
@@ -332,7 +319,7 @@ def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.nda
                     p[1], p[:, rows - 1]) for x, xo, p, po in ((x_regs[0], x_regs[1], p_regs[0], p_regs[1]),
                                                                (x_regs[1], x_regs[0], p_regs[1], p_regs[0]))]
 
-    for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
+    for fold, (r0, ru, c0, cu) in enumerate(fold.tiles()):
         base = fold * length
         # The tile, padded with unloaded PEs; it loads bottom row first so that tile row i ends up in array row
         # i. Empty slots load too (as 0) but name no operand element.
@@ -402,7 +389,7 @@ def step_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.nda
 
 
 def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags: np.ndarray, windows: np.ndarray,
-                           window_tags: np.ndarray, o_idx: np.ndarray, rows: int, cols: int) -> KernelRun:
+                           window_tags: np.ndarray, o_idx: np.ndarray, fold: FoldMapping) -> KernelRun:
     """The OS machine: outputs accumulate in place, windows stream from the left, weights from the top, then the
     columns drain.
 
@@ -416,14 +403,16 @@ def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags:
         ``W = 1`` is the dense machine.
     o_idx
         ``(Sr, Sc)`` int64: the flat output index each PE owns.
-    rows, cols
-        PE array size.
+    fold
+        The mapping's folds of this GEMM (:func:`hwsim.mapping.fold_mapping`): ``Sr x Sc`` on the array, ``T`` in time.
     """
+    rows, cols = fold.rows, fold.cols
     t_len, sc = weights.shape
     sr, _, window = windows.shape
-    length = 2 * rows + cols + t_len - 2
+    assert (fold.sr, fold.sc, fold.t) == (sr, sc, t_len), "operands laid otherwise than the mapping says"
+    length = fold.fold_cycles()
     drain_start = t_len - 1 + rows  # column j starts draining at drain_start + j, the cycle after its last MAC
-    cycles = _fold_count(sr, sc, rows, cols) * length
+    cycles = fold.folds * length
     window_trace = np.empty((cycles, rows), dtype=np.int64)
     weight_trace = np.empty((cycles, cols), dtype=np.int64)
     weight_loads = np.empty((cycles, cols), dtype=bool)
@@ -461,7 +450,7 @@ def step_output_stationary(weights: np.ndarray, select: np.ndarray, weight_tags:
                                          acc_tag, owner)) for d in range(cols)]
         cycle_views.append((shifts, live))
 
-    for fold, (r0, ru, c0, cu) in enumerate(_folds(sr, sc, rows, cols)):
+    for fold, (r0, ru, c0, cu) in enumerate(fold.tiles()):
         base = fold * length
         a_feed, window_trace[base:base + length] = _edge_feed(windows[r0:r0 + ru].transpose(1, 0, 2),
                                                               window_tags[r0:r0 + ru].T, length, rows, 0)
