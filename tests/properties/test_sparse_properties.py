@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -133,10 +133,6 @@ def cases(draw, dense: bool = False) -> Case:
                 draw(st.sampled_from([WS, OS])))
 
 
-PROPERTY = settings(max_examples=80, deadline=None)
-
-
-@PROPERTY
 @given(cases())
 def test_product_is_exact(case):
     # K <= 12 keeps |sum| <= 12 * 128 * 128, well inside int32: no wrap-around to argue about.
@@ -146,7 +142,6 @@ def test_product_is_exact(case):
     np.testing.assert_array_equal(r.product, case.a.astype(np.int32) @ case.b_sparse.astype(np.int32))
 
 
-@PROPERTY
 @given(st.one_of(cases(), cases(dense=True)))
 def test_closed_form_equals_stepped(case):
     r = case.run()
@@ -161,7 +156,6 @@ def test_closed_form_equals_stepped(case):
     assert fast.macs == m * n * case.kc
 
 
-@PROPERTY
 @given(st.one_of(cases(), cases(dense=True)))
 def test_counts_follow_the_documented_rules(case):
     r = case.run()
@@ -218,7 +212,6 @@ def schedule(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return ifmap, filt, loads, ofmap
 
 
-@PROPERTY
 @given(st.one_of(cases(), cases(dense=True)))
 def test_trace_is_the_specified_edge_schedule(case):
     r = case.run()
@@ -232,7 +225,6 @@ def test_trace_is_the_specified_edge_schedule(case):
         assert t.dtype == np.int64
 
 
-@PROPERTY
 @given(cases())
 def test_each_kept_weight_is_read_once_per_load_of_its_slot(case):
     """Across the whole run, the filter trace names every kept in-range weight of B exactly once (ws) or once per
@@ -245,7 +237,6 @@ def test_each_kept_weight_is_read_once_per_load_of_its_slot(case):
     np.testing.assert_array_equal(np.sort(got), np.repeat(kept, times))
 
 
-@PROPERTY
 @given(cases(dense=True))
 def test_dense_mode_is_exactly_the_dense_machine(case):
     r = case.run()
@@ -262,7 +253,6 @@ def test_dense_mode_is_exactly_the_dense_machine(case):
         gemm, case.rows, case.cols, case.flow)
 
 
-@PROPERTY
 @given(cases())
 def test_sparsity_never_costs_cycles(case):
     """``K' <= K``, so neither the fold count (ws) nor the fold length (os) can grow; with a full group

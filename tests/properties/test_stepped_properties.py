@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -78,10 +78,6 @@ def run(case: Case) -> SteppedResult:
     return simulate_gemm(case.a, case.b, case.rows, case.cols, case.flow)
 
 
-PROPERTY = settings(max_examples=60, deadline=None)
-
-
-@PROPERTY
 @given(cases())
 def test_product_is_exact(case):
     # K <= 12 keeps |sum| <= 12 * 128 * 128, well inside int32: no wrap-around to argue about.
@@ -90,7 +86,6 @@ def test_product_is_exact(case):
     np.testing.assert_array_equal(r.product, case.a.astype(np.int32) @ case.b.astype(np.int32))
 
 
-@PROPERTY
 @given(cases())
 def test_cycles_lanes_and_counts_match_closed_forms(case):
     r = run(case)
@@ -112,7 +107,6 @@ def test_cycles_lanes_and_counts_match_closed_forms(case):
         assert t.dtype == np.int64 and t.min() >= BUBBLE
 
 
-@PROPERTY
 @given(cases())
 def test_each_fold_reads_exactly_the_operands_it_needs(case):
     r = run(case)
@@ -130,7 +124,6 @@ def test_each_fold_reads_exactly_the_operands_it_needs(case):
         np.testing.assert_array_equal(np.sort(got_b[got_b != BUBBLE]), need_b)
 
 
-@PROPERTY
 @given(cases())
 def test_every_output_is_written_row_folds_times_or_once(case):
     r = run(case)
@@ -141,7 +134,6 @@ def test_every_output_is_written_row_folds_times_or_once(case):
     np.testing.assert_array_equal(np.bincount(writes, minlength=m * n), np.full(m * n, times))
 
 
-@PROPERTY
 @given(cases())
 def test_writes_come_after_all_their_inputs_were_fed(case):
     """Causality, fold by fold: O[m, n]'s write in a fold is no earlier than the fold's reads of A[m, k] and
@@ -212,7 +204,6 @@ def schedule(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ifmap, filt, ofmap
 
 
-@PROPERTY
 @given(cases())
 def test_trace_is_the_specified_edge_schedule(case):
     r = run(case)
