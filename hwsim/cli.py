@@ -11,7 +11,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from hwsim import __version__, api
 
@@ -30,45 +30,41 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hwsim", description="Hardware-accelerator co-design simulator.")
-    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _outputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the results as CSV")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    def outputs(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-        p.add_argument("--csv", metavar="FILE", help="also write the results as CSV")
-        p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    p = sub.add_parser("workloads", help="list the bundled networks with their MACs and parameters")
-    outputs(p)
+def _hardware(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--array", metavar="RxC", help="PE array rows x columns, e.g. 64x64 (required unless a "
+                   "--config or --arch file gives it)")
+    p.add_argument("--dataflow", metavar="DF", help="ws, os or is (default: the file's, else ws)")
+    p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
+    p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
+    p.add_argument("--precision", metavar="P", help="MAC operands: int8 (default), int16, int32, fp16, bf16, fp32")
+    p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
+    p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock (default 1000)")
+    p.add_argument("--tech", default="45nm", metavar="TECH",
+                   help="technology: a bundled node (45nm default, 32nm ... 7nm) or an hwsim-tech .json table")
 
-    p = sub.add_parser("info", help="layer table of a workload: kind, shapes, GEMM dims, MACs, params")
+
+def _info_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workload", help="workload .json, SCALE-Sim topology .csv, .onnx model, or a bundled name")
-    outputs(p)
+    _outputs(p)
 
-    p = sub.add_parser("convert", help="convert between workload JSON, SCALE-Sim topology CSV and ONNX")
+
+def _convert_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="a .json workload, a SCALE-Sim .csv topology or an .onnx model")
     p.add_argument("-o", "--output", required=True, help="a .json workload or a SCALE-Sim .csv topology")
     p.add_argument("--format", choices=("conv", "gemm"), default="conv",
                    help="SCALE-Sim CSV format when writing .csv (default: conv)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    def hardware(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--array", metavar="RxC", help="PE array rows x columns, e.g. 64x64 (required unless a "
-                       "--config or --arch file gives it)")
-        p.add_argument("--dataflow", metavar="DF", help="ws, os or is (default: the file's, else ws)")
-        p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
-        p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
-        p.add_argument("--precision", metavar="P", help="MAC operands: int8 (default), int16, int32, fp16, bf16, fp32")
-        p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
-        p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock (default 1000)")
-        p.add_argument("--tech", default="45nm", metavar="TECH",
-                       help="technology: a bundled node (45nm default, 32nm ... 7nm) or an hwsim-tech .json table")
 
-    p = sub.add_parser("run", help="simulate a workload on a systolic array")
+def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workload", help="workload .json, SCALE-Sim topology .csv, .onnx model, or a bundled name")
-    hardware(p)
+    _hardware(p)
     p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's cycle and utilisation conventions")
     p.add_argument("--pack-groups", action="store_true",
                    help="run several groups of grouped/depthwise layers per fold (block-diagonal packing)")
@@ -81,14 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--train", action="store_true", help="with --sat: a whole training step (FF, BP, WU)")
     p.add_argument("--scheme", default="bdwp", choices=("bdwp", "forward", "dense"),
                    help="with --sat --train: which passes are sparse (bdwp: FF and BP; forward: FF only)")
-    outputs(p)
+    _outputs(p)
 
-    p = sub.add_parser("area", help="area breakdown of a systolic array, without a workload")
-    hardware(p)
-    outputs(p)
 
-    p = sub.add_parser("explore", help="NASAIC co-exploration: heterogeneous sub-accelerators (and networks) "
-                       "searched against latency, energy and area specs")
+def _area_arguments(p: argparse.ArgumentParser) -> None:
+    _hardware(p)
+    _outputs(p)
+
+
+def _explore_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="an hwsim-explore .json file (see examples/explore/)")
     p.add_argument("--method", choices=("auto", "exhaustive", "evolutionary", "reinforce"),
                    help="search method (default: the file's, else auto: exhaustive when the space is small enough)")
@@ -97,10 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="also draw every design's energy against latency, the Pareto "
                    "front and the specs")
     p.add_argument("--gantt", metavar="PNG", help="also draw the schedule of the best design that meets the specs")
-    outputs(p)
+    _outputs(p)
 
-    p = sub.add_parser("sweep", help="design points x workloads in parallel, rows streamed to a resumable CSV; "
-                       "Pareto fronts")
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", metavar="SWEEP_JSON", help="a sweep file (format hwsim-sweep), e.g. "
                    "examples/sweeps/systolic_small.json")
     p.add_argument("--out", metavar="CSV", help="stream one row per design x workload to this CSV as they finish "
@@ -121,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="also write the Pareto-optimal rows as CSV")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors; no progress bar")
 
-    p = sub.add_parser("rtl", help="hardware generators (Amaranth) of the simulated designs")
+
+def _rtl_arguments(p: argparse.ArgumentParser) -> None:
     rtl = p.add_subparsers(dest="rtl_command", required=True, parser_class=_Parser)
     g = rtl.add_parser("generate", help="write the Verilog of a systolic GEMM engine and a JSON sidecar of its ports")
     g.add_argument("--array", required=True, metavar="RxC", help="PE array rows x columns, e.g. 8x8")
@@ -138,14 +136,30 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--gemms", type=int, default=4, metavar="G", help="how many GEMMs of different shapes (default 4)")
     c.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random int8 operands (default 0)")
     c.add_argument("--plot", metavar="PNG", help="also draw RTL against model cycles")
-    outputs(c)
+    _outputs(c)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``hwsim`` parser; given a ``command``, with only that subcommand in it.
+
+    Every other subcommand's arguments would go unread, and declaring them all costs a noticeable part of a whole
+    ``hwsim run``. What the user sees is the same: errors print no usage line, and ``hwsim --help`` (no command)
+    gets every subcommand.
+    """
+    parser = _Parser(prog="hwsim", description="Hardware-accelerator co-design simulator.")
+    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (summary, arguments, _) in _COMMANDS.items():
+        if command in (None, name):
+            arguments(sub.add_parser(name, help=summary))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv[0] if argv and argv[0] in _COMMANDS else None).parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return _COMMANDS[args.command][2](args)
     except api.InputError as err:
         print(f"hwsim: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -540,5 +554,16 @@ def _sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"workloads": _workloads, "info": _info, "convert": _convert, "run": _run, "area": _area, "rtl": _rtl,
-             "explore": _explore, "sweep": _sweep}
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "workloads": ("list the bundled networks with their MACs and parameters", _outputs, _workloads),
+    "info": ("layer table of a workload: kind, shapes, GEMM dims, MACs, params", _info_arguments, _info),
+    "convert": ("convert between workload JSON, SCALE-Sim topology CSV and ONNX", _convert_arguments, _convert),
+    "run": ("simulate a workload on a systolic array", _run_arguments, _run),
+    "area": ("area breakdown of a systolic array, without a workload", _area_arguments, _area),
+    "explore": ("NASAIC co-exploration: heterogeneous sub-accelerators (and networks) searched against latency, "
+                "energy and area specs", _explore_arguments, _explore),
+    "sweep": ("design points x workloads in parallel, rows streamed to a resumable CSV; Pareto fronts",
+              _sweep_arguments, _sweep),
+    "rtl": ("hardware generators (Amaranth) of the simulated designs", _rtl_arguments, _rtl),
+}
+"""Each subcommand, in ``hwsim --help`` order: its one-line help, what declares its arguments, what runs it."""
