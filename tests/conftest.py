@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# One place for every property test's settings. "ci" is reproducible: the same examples on every run, and a failure
+# prints the blob that replays it. "dev" explores fresh examples, fewer of them, for quick runs by hand. Neither has
+# a deadline: the machines these run on are shared, so one example's time says little.
+settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TINY = {
     "format": "hwsim-workload",

@@ -8,15 +8,23 @@ from nbclient import NotebookClient
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.notebook
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+HARDWARE = {"rtl_vs_model.ipynb"}
+"""Notebooks that build and simulate generated RTL (Verilator): marked ``rtl`` as well."""
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path, tmp_path):
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=[pytest.mark.rtl] if p.name in HARDWARE else [])
+                                  for p in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    # The kernel inherits this environment: every notebook writes its results and builds under tmp_path, never in
+    # the checkout, so suites can run side by side.
+    monkeypatch.setenv("HWSIM_NOTEBOOK_OUT", str(tmp_path))
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()

@@ -26,15 +26,17 @@ __all__ = ["MAPPINGS", "FoldMapping", "LayerMapping", "Mapping", "SparseArgument
 MAPPINGS: dict[str, Mapping] = {m.name: m for m in (WeightStationary(), OutputStationary(), InputStationary())}
 """The registry: dataflow name -> mapping."""
 
-def mapping(name: str | Dataflow | Mapping, *, field: str = "dataflow") -> Mapping:
-    """The registered mapping called ``name`` (``ws``, ``os``, ``is``; any case); an unknown name lists the known."""
+def mapping(name: str | Dataflow | Mapping, *, field: str = "dataflow", also: tuple[str, ...] = ()) -> Mapping:
+    """The registered mapping called ``name`` (``ws``, ``os``, ``is``; any case); an unknown name lists the known
+    ones and ``also``, the other words the caller accepts in its place (the command line's ``best``)."""
     if hasattr(name, "fold_dims"):
         return name
     key = name.value if isinstance(name, Dataflow) else str(name).lower()
     try:
         return MAPPINGS[key]
     except KeyError:
-        raise InputError(f"unknown dataflow (known: {', '.join(MAPPINGS)})", field=field, value=str(name)) from None
+        known = ", ".join([*MAPPINGS, *also])
+        raise InputError(f"unknown dataflow (known: {known})", field=field, value=str(name)) from None
 
 
 def fold_mapping(gemm: GemmDims, rows: Any, cols: Any, dataflow: str | Dataflow | Mapping) -> FoldMapping:

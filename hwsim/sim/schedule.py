@@ -17,15 +17,16 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from hwsim.arch.heterogeneous import Heterogeneous
 from hwsim.errors import InputError
 from hwsim.sim.template import TemplateLayerCounts, template_layer
 from hwsim.types import PRECISIONS
 from hwsim.workload.network import Network
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def layer_assignment(networks: Sequence[Network], design: Heterogeneous,
@@ -80,6 +81,8 @@ def schedule_layers(networks: Sequence[Network], design: Heterogeneous, mapping:
 
     ``mapping`` maps a network name to a sub-accelerator index; ``"network/layer"`` keys override single layers.
     """
+    import networkx as nx  # here, not at the top: a plain systolic run never loads it (start-up time)
+
     assignment = layer_assignment(networks, design, mapping)
     graph = nx.DiGraph()
     counts, output_bytes = {}, {}
@@ -106,7 +109,7 @@ def schedule_layers(networks: Sequence[Network], design: Heterogeneous, mapping:
     )
 
 
-def _list_schedule(graph: nx.DiGraph, assignment: Mapping[tuple[str, str], int], rank: Mapping[tuple[str, str], int],
+def _list_schedule(graph: "nx.DiGraph", assignment: Mapping[tuple[str, str], int], rank: Mapping[tuple[str, str], int],
                    subs: int) -> dict[tuple[str, str], tuple[int, int]]:
     """Start and end cycle of every node: non-preemptive list scheduling, one layer at a time per sub-accelerator."""
     waiting = {node: graph.in_degree(node) for node in graph}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from hwsim.errors import InputError
 from hwsim.types import Shape
 from hwsim.workload.layers import Layer
 from hwsim.workload.lowering import GemmDims, lower
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -84,26 +86,21 @@ class Network:
             if layer.name in by_name or layer.name in inputs:
                 raise InputError("name is used twice", layer=layer.name, field="name", value=layer.name)
             by_name[layer.name] = layer
-        graph = nx.DiGraph()
-        graph.add_nodes_from(inputs)
-        graph.add_nodes_from(by_name)
+        # Producer -> consumers, in the order the layers are given; networkx is not needed for this and costs more
+        # to import than a whole ``hwsim run`` takes to simulate.
+        consumers: dict[str, dict[str, None]] = {name: {} for name in (*inputs, *by_name)}
         for layer in layers:
             for source in layer.inputs:
-                if source not in by_name and source not in inputs:
+                if source not in consumers:
                     raise InputError(
                         "is neither a layer nor a network input", layer=layer.name, field="inputs", value=source
                     )
-                graph.add_edge(source, layer.name)
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            cycle = None
+                consumers[source][layer.name] = None
+        cycle = _find_cycle(consumers)
         if cycle:
-            path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-            raise InputError(f"the layers form a cycle: {path}", field="inputs", layer=cycle[0][1])
+            raise InputError(f"the layers form a cycle: {' -> '.join(cycle)}", field="inputs", layer=cycle[1])
 
-        position = {name: i for i, name in enumerate(list(inputs) + list(by_name))}
-        order = [n for n in nx.lexicographical_topological_sort(graph, key=position.__getitem__) if n in by_name]
+        order = [n for n in _topological_order(consumers) if n in by_name]
         shapes: dict[str, Shape] = dict(inputs)
         stats: dict[str, LayerStats] = {}
         for name in order:
@@ -158,7 +155,12 @@ class Network:
         return sum(s.params for s in self._stats.values())
 
     def graph(self) -> nx.DiGraph:
-        """A fresh DAG of tensors (inputs and layers), edges from producer to consumer."""
+        """A fresh DAG of tensors (inputs and layers), edges from producer to consumer.
+
+        Fresh on every call, so a caller may annotate or change it; networkx is imported here, on first use.
+        """
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self.inputs, kind="input")
         for layer in self.layers:
@@ -173,3 +175,55 @@ class Network:
 
     def input_elements(self) -> int:
         return sum(math.prod(s) for s in self.inputs.values())
+
+
+def _find_cycle(consumers: Mapping[str, Mapping[str, None]]) -> list[str] | None:
+    """The first cycle a depth-first search meets, as ``[a, b, ..., a]``, or None for a DAG.
+
+    Nodes are started in the mapping's order and followed in each node's consumer order, the search
+    ``networkx.find_cycle`` makes, so the cycle an error names is the one it would name.
+    """
+    done: set[str] = set()
+    for start in consumers:
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        pending = [iter(consumers[start])]
+        while pending:
+            node = next(pending[-1], None)
+            if node is None:
+                pending.pop()
+                finished = path.pop()
+                on_path.remove(finished)
+                done.add(finished)
+                continue
+            if node in on_path:
+                return path[path.index(node):] + [node]
+            if node not in done:
+                path.append(node)
+                on_path.add(node)
+                pending.append(iter(consumers[node]))
+    return None
+
+
+def _topological_order(consumers: Mapping[str, Mapping[str, None]]) -> list[str]:
+    """Kahn's algorithm taking, among the nodes ready, the one given first: the order
+    ``networkx.lexicographical_topological_sort`` gives with the nodes' positions as keys."""
+    position = {name: i for i, name in enumerate(consumers)}
+    waiting = dict.fromkeys(consumers, 0)
+    for targets in consumers.values():
+        for target in targets:
+            waiting[target] += 1
+    ready = [position[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(consumers)
+    order = []
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for target in consumers[name]:
+            waiting[target] -= 1
+            if not waiting[target]:
+                heapq.heappush(ready, position[target])
+    return order

@@ -32,8 +32,6 @@ import enum
 from dataclasses import dataclass
 from functools import partial
 
-import networkx as nx
-
 from hwsim.errors import InputError
 from hwsim.workload.layers import MatMul, WeightLayer
 from hwsim.workload.lowering import GemmDims
@@ -116,6 +114,8 @@ def _scheme(scheme: object) -> Scheme:
 
 def _trainable_upstream(network: Network) -> set[str]:
     """Tensors (inputs and layers) that depend on some learned parameter, themselves included."""
+    import networkx as nx  # here, not at the top: only training steps walk the graph (start-up time)
+
     graph = network.graph()
     owners = [s.name for s in network if s.params > 0]
     reached = set(owners)

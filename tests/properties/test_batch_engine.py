@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.arch.systolic import SystolicArray
@@ -98,7 +98,6 @@ def designs(draw):
     )
 
 
-@settings(max_examples=50, deadline=None)
 @given(networks(), st.lists(designs(), min_size=1, max_size=12), st.sampled_from(["45nm", "7nm"]))
 def test_batch_equals_simulate_design_by_design(network, archs, tech):
     assert_batch_equals_simulate(network, archs, tech)
@@ -164,7 +163,6 @@ small_designs = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(gemms, st.lists(small_designs, min_size=1, max_size=6))
 def test_closed_form_memory_equals_walking_every_fold(g, archs):
     """Every run of every fold walked one by one, per design, against one closed-form call over all designs."""

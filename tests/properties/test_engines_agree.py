@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.sim.stepped import BUBBLE, simulate_gemm
@@ -15,7 +15,6 @@ from tests.models import compute as gemm_compute
 SYSTOLIC = [Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY]
 
 
-@settings(max_examples=120, deadline=None)
 @given(st.integers(1, 14), st.integers(1, 14), st.integers(1, 14), st.integers(1, 7), st.integers(1, 7),
        st.sampled_from(SYSTOLIC), st.integers(0, 2**32 - 1))
 def test_fast_engine_equals_stepped_reference(m, n, k, rows, cols, dataflow, seed):
@@ -34,7 +33,6 @@ def test_fast_engine_equals_stepped_reference(m, n, k, rows, cols, dataflow, see
     np.testing.assert_array_equal(stepped.product, a.astype(np.int32) @ b.astype(np.int32))
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 3), st.integers(1, 40), st.integers(2, 6), st.integers(1, 4))
 def test_packed_groups_compute_each_group_exactly(m, n, k_group, groups, size_mult):
     """Block-diagonal packing (``pack_groups``) is a GEMM whose diagonal blocks are the groups' GEMMs."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hwsim.workload import NetworkBuilder
@@ -62,7 +62,6 @@ def _fits(p):
             and p["w"] + left + right > p["dilation"][1] * (p["kw"] - 1))
 
 
-@settings(max_examples=150, deadline=None)
 @given(conv_shapes, st.integers(0, 2**32 - 1))
 def test_conv_gemm_equals_direct_convolution(p, seed):
     assume(_fits(p))
@@ -85,7 +84,6 @@ def test_conv_gemm_equals_direct_convolution(p, seed):
     np.testing.assert_array_equal(got, expected)
 
 
-@settings(max_examples=150, deadline=None)
 @given(conv_shapes)
 def test_network_macs_equal_direct_count_for_conv(p):
     assume(_fits(p))
@@ -117,7 +115,6 @@ def direct_conv_transpose(x, w, stride, padding, output_padding, groups):
     return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw], multiplies
 
 
-@settings(max_examples=100, deadline=None)
 @given(
     st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 6), st.integers(1, 6),
     st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(0, 1), st.integers(1, 2),
@@ -137,7 +134,6 @@ def test_conv_transpose_shape_and_macs_equal_scatter(groups, cg, fg, h, w, kh, k
     assert lower(layer, [(groups * cg, h, w)], batch).macs == multiplies
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 64), st.integers(1, 64), st.integers(1, 4))
 def test_attention_matmul_macs(heads, seq, head_dim, batch):
     """Q Kᵀ then P V: each is heads x (S x S x d) multiply-adds per sample."""

@@ -10,7 +10,7 @@ schedule are checked for both front ends in ``test_stepped_properties.py``.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.sim.sparse import compressed_rows
@@ -26,10 +26,8 @@ def cases(dense: bool = False) -> st.SearchStrategy[strategies.Case]:
     return strategies.cases(sparse=True, dense_mode=dense)
 
 
-PROPERTY = settings(max_examples=80, deadline=None)
 
 
-@PROPERTY
 @given(st.one_of(cases(), cases(dense=True)))
 def test_closed_form_equals_stepped(case):
     r = case.run()
@@ -44,7 +42,6 @@ def test_closed_form_equals_stepped(case):
     assert fast.macs == m * n * case.kc
 
 
-@PROPERTY
 @given(st.one_of(cases(), cases(dense=True)))
 def test_counts_follow_the_documented_rules(case):
     r = case.run()
@@ -65,7 +62,6 @@ def test_counts_follow_the_documented_rules(case):
     assert r.ofmap_writes == m * n * (row_folds if case.flow is WS else 1)
 
 
-@PROPERTY
 @given(cases())
 def test_each_kept_weight_is_read_once_per_load_of_its_slot(case):
     """Across the whole run, the filter trace names every kept in-range weight of B exactly once (ws) or once per
@@ -78,7 +74,6 @@ def test_each_kept_weight_is_read_once_per_load_of_its_slot(case):
     np.testing.assert_array_equal(np.sort(got), np.repeat(kept, times))
 
 
-@PROPERTY
 @given(cases(dense=True))
 def test_dense_mode_is_exactly_the_dense_machine(case):
     r = case.run()
@@ -95,7 +90,6 @@ def test_dense_mode_is_exactly_the_dense_machine(case):
         gemm, case.rows, case.cols, case.flow)
 
 
-@PROPERTY
 @given(cases())
 def test_sparsity_never_costs_cycles(case):
     """``K' <= K``, so neither the fold count (ws) nor the fold length (os) can grow; with a full group

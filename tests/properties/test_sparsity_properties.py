@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -58,7 +58,6 @@ def groups_of(array, m, axis):
     return [moved[line][s:s + m] for line in np.ndindex(moved.shape[:-1]) for s in range(0, moved.shape[-1], m)]
 
 
-@settings(max_examples=300, deadline=None)
 @given(cases())
 def test_mask_is_the_brute_force_top_n_of_every_group(case):
     weights, sparsity, axis = case
@@ -67,7 +66,6 @@ def test_mask_is_the_brute_force_top_n_of_every_group(case):
     np.testing.assert_array_equal(mask, reference_mask(weights, sparsity, axis))
 
 
-@settings(max_examples=300, deadline=None)
 @given(cases())
 def test_every_group_keeps_min_n_len_and_the_largest_magnitudes(case):
     weights, sparsity, axis = case
@@ -85,7 +83,6 @@ def test_every_group_keeps_min_n_len_and_the_largest_magnitudes(case):
     np.testing.assert_array_equal(mask.sum(axis=axis), kept_count(length, sparsity))
 
 
-@settings(max_examples=300, deadline=None)
 @given(cases())
 def test_compress_round_trip_and_sizes(case):
     weights, sparsity, axis = case

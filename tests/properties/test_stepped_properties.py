@@ -9,16 +9,14 @@ from the simulator's own internals.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.sim import BUBBLE
 from tests.properties.strategies import IS, OS, WS, Case, cases, schedule
 
-PROPERTY = settings(max_examples=60, deadline=None)
 # Both front ends: simulate_gemm, and simulate_sparse_gemm sparse and in dense mode: about 67 examples each.
 BOTH_FRONT_ENDS = st.one_of(cases(), cases(sparse=True), cases(sparse=True, dense_mode=True))
-BOTH = settings(max_examples=200, deadline=None)
 
 
 def fold_needs(case: Case, srange: range, crange: range) -> tuple[range, range, range]:
@@ -31,7 +29,6 @@ def fold_needs(case: Case, srange: range, crange: range) -> tuple[range, range, 
     return srange, range(k), crange
 
 
-@BOTH
 @given(BOTH_FRONT_ENDS)
 def test_product_is_exact(case):
     # K <= 12 keeps |sum| <= 12 * 128 * 128, well inside int32: no wrap-around to argue about.
@@ -41,7 +38,6 @@ def test_product_is_exact(case):
     np.testing.assert_array_equal(r.product, case.a.astype(np.int32) @ case.b_kept.astype(np.int32))
 
 
-@BOTH
 @given(BOTH_FRONT_ENDS)
 def test_trace_is_the_specified_edge_schedule(case):
     r = case.run()
@@ -56,7 +52,6 @@ def test_trace_is_the_specified_edge_schedule(case):
         assert t.dtype == np.int64
 
 
-@PROPERTY
 @given(cases())
 def test_cycles_lanes_and_counts_match_closed_forms(case):
     r = case.run()
@@ -78,7 +73,6 @@ def test_cycles_lanes_and_counts_match_closed_forms(case):
         assert t.dtype == np.int64 and t.min() >= BUBBLE
 
 
-@PROPERTY
 @given(cases())
 def test_each_fold_reads_exactly_the_operands_it_needs(case):
     r = case.run()
@@ -96,7 +90,6 @@ def test_each_fold_reads_exactly_the_operands_it_needs(case):
         np.testing.assert_array_equal(np.sort(got_b[got_b != BUBBLE]), need_b)
 
 
-@PROPERTY
 @given(cases())
 def test_every_output_is_written_row_folds_times_or_once(case):
     r = case.run()
@@ -107,7 +100,6 @@ def test_every_output_is_written_row_folds_times_or_once(case):
     np.testing.assert_array_equal(np.bincount(writes, minlength=m * n), np.full(m * n, times))
 
 
-@PROPERTY
 @given(cases())
 def test_writes_come_after_all_their_inputs_were_fed(case):
     """Causality, fold by fold: O[m, n]'s write in a fold is no earlier than the fold's reads of A[m, k] and

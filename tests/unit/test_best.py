@@ -62,3 +62,30 @@ def test_unknown_objective():
     with pytest.raises(InputError, match=re.escape("field 'objective' = 'area': unknown objective (known: cycles, "
                                                    "energy)")):
         simulate_best(build("resnet18_cifar"), SystolicArray(8, 8), objective="area")
+
+
+def test_command_line_best_writes_each_layers_dataflow(tmp_path, capsys):
+    from hwsim.cli import main
+
+    out = tmp_path / "best.json"
+    assert main(["run", "mobilenet_v2", "--array", "32x32", "--dataflow", "best", "--objective", "energy",
+                 "--json", str(out), "--quiet"]) == 0
+    import json
+
+    doc = json.loads(out.read_text())
+    expected = simulate_best(build("mobilenet_v2"), SystolicArray(32, 32), objective="energy")
+    assert doc["summary"]["Dataflow"] == "best (energy)"
+    assert [row["Dataflow"] for row in doc["layers"]] == [layer.dataflow for layer in expected.layers]
+    assert doc["total"]["Total Cycles"] == expected.total.total_cycles
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--objective", "energy"], "hwsim: error: field '--objective' = 'energy': needs --dataflow best"),
+    (["--dataflow", "best", "--objective", "area"],
+     "hwsim: error: field 'objective' = 'area': unknown objective (known: cycles, energy)"),
+])
+def test_command_line_best_bad_input(args, message, capsys):
+    from hwsim.cli import main
+
+    assert main(["run", "resnet18_cifar", "--array", "16x16", *args]) == 2
+    assert capsys.readouterr().err.strip() == message

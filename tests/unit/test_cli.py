@@ -100,13 +100,12 @@ BAD_INPUT = [
     (["run", RESNET50, "--array", "0x64"], "hwsim: error: field '--array' = '0x64': rows and columns must both be >= 1"),
     (["run", RESNET50, "--array", "64"], "hwsim: error: field '--array' = '64': expected ROWSxCOLS, e.g. 64x64"),
     (["run", RESNET50, "--array", "64x64", "--dataflow", "xs"],
-     "hwsim: error: field '--dataflow' = 'xs': unknown dataflow (known: ws, os, is, rs)"),
+     "hwsim: error: field '--dataflow' = 'xs': unknown dataflow (known: ws, os, is, best)"),
     (["run", RESNET50], "hwsim: error: field '--array': is required unless --config or --arch gives the array"),
     (["run", RESNET50, "--array", "8x8", "--bandwidth", "0"],
      "hwsim: error: field 'dram_bandwidth_bytes_per_cycle' = 0.0: must be a number > 0"),
     (["run", RESNET50, "--array", "8x8", "--dataflow", "rs"],
-     "hwsim: error: field 'dataflow' = 'rs': the systolic-array model runs ws, os and is (row stationary belongs to "
-     "the Eyeriss-like template)"),
+     "hwsim: error: field '--dataflow' = 'rs': unknown dataflow (known: ws, os, is, best)"),
     (["run", RESNET50, "--array", "64x64", "--compat", "maestro"],
      "hwsim: error: field 'compat' = 'maestro': unknown compatibility mode (known: scalesim)"),
     (["info", "nosuchnet"], "hwsim: error: field 'workload' = 'nosuchnet': expected a .json workload, a SCALE-Sim "

@@ -9,7 +9,7 @@ from dataclasses import fields
 from importlib import resources
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.api import SystolicArray, simulate
@@ -63,7 +63,6 @@ def test_dram_heavy_and_compute_heavy_layers():
     assert conv.dram_pj < 0.5 * conv.total_pj
 
 
-@settings(max_examples=50, deadline=None)
 @given(st.integers(8, 128), st.integers(4, 32), st.integers(8, 128), st.sampled_from([1, 3]), st.sampled_from([8, 16]))
 def test_ws_and_os_move_energy_between_sram_operands(c, hw, f, k, size):
     """WS keeps filters in the PEs (read once from SRAM) and re-reads partial sums; OS keeps outputs (written once)

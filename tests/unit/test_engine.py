@@ -6,7 +6,7 @@ import csv
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hwsim.api import SystolicArray, simulate
@@ -63,7 +63,6 @@ convs = st.tuples(st.integers(1, 64), st.integers(4, 40), st.integers(1, 96), st
 dataflows = st.sampled_from(list(Dataflow)[:1] + [Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY])
 
 
-@settings(max_examples=60, deadline=None)
 @given(convs, dataflows, st.sampled_from([8, 16, 32]), st.floats(1, 64), st.floats(1, 64))
 def test_more_bandwidth_never_stalls_more(conv, dataflow, size, bw_low, bw_extra):
     net = _conv_net(*conv)
@@ -74,7 +73,6 @@ def test_more_bandwidth_never_stalls_more(conv, dataflow, size, bw_low, bw_extra
     assert high.total.compute_cycles == low.total.compute_cycles
 
 
-@settings(max_examples=60, deadline=None)
 @given(convs, dataflows, st.sampled_from([8, 16]))
 def test_with_ample_memory_traffic_is_compulsory_and_nothing_stalls(conv, dataflow, size):
     """Big SRAMs and bandwidth: each input pixel, weight and output crosses DRAM exactly once."""

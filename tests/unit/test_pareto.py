@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from hwsim.report.pareto import pareto_front
 
@@ -32,7 +32,6 @@ def test_nan_rows_are_never_on_the_front():
     assert pareto_front([[np.nan, 0.0], [1.0, 1.0]]).tolist() == [1]
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(*(st.integers(0, 6),) * 3), min_size=1, max_size=40))
 def test_equals_brute_force(rows):
     v = np.asarray(rows, dtype=float)

@@ -451,6 +451,7 @@ def test_progress_shows_on_a_terminal_only_and_never_in_ci(monkeypatch):
 # -- Dask -----------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_rows(example_result):
     result = sweep(EXAMPLE, scheduler="dask", dask_workers=2, chunk_size=6, progress=False)
     assert result.runner == "Dask LocalCluster of 2 workers"

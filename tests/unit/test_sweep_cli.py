@@ -102,6 +102,7 @@ def test_a_bad_sweep_file_exits_2_without_a_traceback(tmp_path):
     assert not (tmp_path / "r.csv").exists()
 
 
+@pytest.mark.slow
 def test_dask_scheduler_at_an_address_gives_the_local_rows(capsys, tmp_path):
     import logging
 
@@ -202,6 +203,7 @@ def _resume(spec: Path, out: Path, done: int, clean: list[str], before: list[str
     assert set(final) == set(clean)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threaded", [False, True], ids=["forked workers", "fork-server workers"])
 def test_a_killed_sweep_loses_nothing_written_and_resumes_without_recomputing(kill_sweep, tmp_path, threaded):
     spec, clean = kill_sweep
@@ -225,6 +227,7 @@ def test_a_killed_sweep_loses_nothing_written_and_resumes_without_recomputing(ki
     _resume(spec, out, done, clean, before)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_a_message_and_resumes(kill_sweep, tmp_path):
     spec, clean = kill_sweep
     out = tmp_path / "rows.csv"
