@@ -121,3 +121,19 @@ def test_the_walk_catches_a_backward_import(source, expected, tmp_path, monkeypa
     monkeypatch.setattr(path.__class__, "read_text", lambda self, *a, **k: source)
     monkeypatch.setitem(globals(), "SOURCES", [path])
     assert [v.split(": ", 1)[1] for v in violations()] == expected
+
+
+def test_notebooks_import_only_the_api():
+    """Notebooks are users: they reach hwsim through ``hwsim.api`` (the package itself only for its path)."""
+    import json
+
+    found = []
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%")))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if stage(n) not in (None, "hwsim.api", "hwsim")]
+    assert not found, found
