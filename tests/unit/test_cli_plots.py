@@ -224,8 +224,8 @@ def test_rtl_compare_toolchain_failure_exits_1(capsys, monkeypatch):
     (["--array", "4x4", "--gemms", "0"], "hwsim: error: field '--gemms' = 0: must be a whole number >= 1"),
     (["--array", "4x4", "--seed", "-1"], "hwsim: error: field '--seed' = -1: must be a whole number >= 0"),
     (["--array", "0x4"], "hwsim: error: field '--array' = '0x4': rows and columns must both be >= 1"),
-    (["--array", "4x4", "--dataflow", "rs"], "hwsim: error: field 'dataflow' = 'rs': the systolic-array model runs "
-     "ws, os and is (row stationary belongs to the Eyeriss-like template)"),
+    (["--array", "4x4", "--dataflow", "rs"], "hwsim: error: field '--dataflow' = 'rs': unknown dataflow (known: ws, "
+     "os, is)"),
     (["--array", "4x4", "--gemms", "two"], "hwsim rtl compare: error: argument --gemms: invalid int value: 'two' "
      "(see 'hwsim rtl compare --help')"),
 ])
