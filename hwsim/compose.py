@@ -11,25 +11,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from hwsim.arch.heterogeneous import Heterogeneous
-from hwsim.arch.sat import SatArray
+from typing import TYPE_CHECKING
+
 from hwsim.arch.systolic import SystolicArray
 from hwsim.cost import Technology
 from hwsim.mapping import MAPPINGS, lay
-from hwsim.report import batch as batch_report, hetero as hetero_report, systolic as systolic_report
-from hwsim.report import training as training_report
-from hwsim.report.batch import BatchResult
-from hwsim.report.hetero import HeteroReport
+from hwsim.report import systolic as systolic_report
 from hwsim.report.systolic import Report
-from hwsim.report.training import TrainingReport
-from hwsim.sim.batch import batch_counts
 from hwsim.sim.engine import simulate_layers
 from hwsim.sim.memory import check_fits
-from hwsim.sim.schedule import schedule_layers
-from hwsim.sim.training import training_counts
 from hwsim.workload.network import Network
-from hwsim.workload.sparsity import NMSparsity
-from hwsim.workload.training import Scheme
+
+if TYPE_CHECKING:
+    from hwsim.arch.heterogeneous import Heterogeneous
+    from hwsim.arch.sat import SatArray
+    from hwsim.report.batch import BatchResult
+    from hwsim.report.hetero import HeteroReport
+    from hwsim.report.training import TrainingReport
+    from hwsim.workload.sparsity import NMSparsity
+    from hwsim.workload.training import Scheme
+
+# The batch, training and NASAIC models are imported by the functions that run them: `hwsim run` of a systolic
+# array loads none of them (start-up time, benchmarks/bench_startup.py).
 
 
 def technology(tech: Technology | str | Path) -> Technology:
@@ -88,12 +91,18 @@ def simulate_batch(network: Network, archs: Sequence[SystolicArray], *,
     design on which some layer cannot run gets the error ``simulate`` would raise, in
     :attr:`~hwsim.report.batch.BatchResult.errors`, instead of numbers.
     """
+    from hwsim.report import batch as batch_report
+    from hwsim.sim.batch import batch_counts
+
     return batch_report.assemble(batch_counts(network, archs), technology(tech))
 
 
-def simulate_training(network: Network, sat: SatArray | None = None, *, scheme: Scheme | str = Scheme.BDWP,
+def simulate_training(network: Network, sat: SatArray | None = None, *, scheme: Scheme | str = "bdwp",
                       sparsity: NMSparsity | str | None = None, tech: Technology | str = "45nm") -> TrainingReport:
     """One training step of ``network`` (its batch) on ``sat`` under ``scheme``, with the dense step beside it."""
+    from hwsim.report import training as training_report
+    from hwsim.sim.training import training_counts
+
     counts = training_counts(network, sat, scheme=scheme, sparsity=sparsity)
     return training_report.assemble(counts, technology(tech))
 
@@ -111,5 +120,8 @@ def schedule(networks: Sequence[Network], design: Heterogeneous, mapping: Mappin
     cost
         ``"hwsim"`` or ``"maestro"``: which model's energy and area the report's totals use (both are computed).
     """
+    from hwsim.report import hetero as hetero_report
+    from hwsim.sim.schedule import schedule_layers
+
     hetero_report.check_cost_model(cost)  # before the schedule runs
     return hetero_report.assemble(design, schedule_layers(networks, design, mapping), technology(tech), cost)

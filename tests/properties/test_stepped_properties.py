@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hwsim.sim import BUBBLE
+from hwsim.sim.stepped import BUBBLE
 from tests.properties.strategies import IS, OS, WS, Case, cases, schedule
 
 # Both front ends: simulate_gemm, and simulate_sparse_gemm sparse and in dense mode: about 67 examples each.

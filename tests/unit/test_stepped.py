@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from hwsim.sim import BUBBLE, DemandTrace, SteppedResult, simulate_gemm
+from hwsim.sim.stepped import BUBBLE, DemandTrace, SteppedResult, simulate_gemm
 from hwsim.types import Dataflow
 
 _ = BUBBLE  # -1 in the literal tables below
