@@ -6,20 +6,17 @@ each row fold writes its partial sums. Not a mode of SAT's N:M engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hwsim.mapping.base import FoldMapping
 from hwsim.types import Dataflow, Operand
 from hwsim.workload.lowering import GemmDims
 
 
-@dataclass(frozen=True)
 class InputStationary:
-    name: str = "is"
-    dataflow: Dataflow = Dataflow.INPUT_STATIONARY
-    resident: Operand = Operand.IFMAP
-    stream_dim: str = "n"
-    sparse: bool = False
+    name = "is"
+    dataflow = Dataflow.INPUT_STATIONARY
+    resident = Operand.IFMAP
+    stream_dim = "n"
+    sparse = False
 
     def fold_dims(self, gemm: GemmDims) -> tuple[int, int, int]:
         return gemm.k, gemm.m, gemm.n

@@ -6,20 +6,17 @@ each row fold the filter columns; every output is written once, as its fold drai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hwsim.mapping.base import FoldMapping
 from hwsim.types import Dataflow, Operand
 from hwsim.workload.lowering import GemmDims
 
 
-@dataclass(frozen=True)
 class OutputStationary:
-    name: str = "os"
-    dataflow: Dataflow = Dataflow.OUTPUT_STATIONARY
-    resident: Operand = Operand.OFMAP
-    stream_dim: str = "k"
-    sparse: bool = True
+    name = "os"
+    dataflow = Dataflow.OUTPUT_STATIONARY
+    resident = Operand.OFMAP
+    stream_dim = "k"
+    sparse = True
 
     def fold_dims(self, gemm: GemmDims) -> tuple[int, int, int]:
         return gemm.m, gemm.n, gemm.k

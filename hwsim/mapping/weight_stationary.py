@@ -6,20 +6,17 @@ row fold writes its partial sums (all but the first per output are read back to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hwsim.mapping.base import FoldMapping
 from hwsim.types import Dataflow, Operand
 from hwsim.workload.lowering import GemmDims
 
 
-@dataclass(frozen=True)
 class WeightStationary:
-    name: str = "ws"
-    dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
-    resident: Operand = Operand.FILTER
-    stream_dim: str = "m"
-    sparse: bool = True
+    name = "ws"
+    dataflow = Dataflow.WEIGHT_STATIONARY
+    resident = Operand.FILTER
+    stream_dim = "m"
+    sparse = True
 
     def fold_dims(self, gemm: GemmDims) -> tuple[int, int, int]:
         return gemm.k, gemm.n, gemm.m
