@@ -30,7 +30,7 @@ the array (see :mod:`rtl.systolic`); the PE only copies, tests (``>= 0``) or, fo
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -251,7 +251,8 @@ class ProcessingElement(wiring.Component):
     def port(self, name: str) -> Signal:
         """The signal whose Verilog port name is ``name`` (``"x_tag_in"``, ``"load"`` ...)."""
         for _, _, value in self.signature.flatten(self):
-            if value.name == name:
+            # A window-shaped port is a View over its signal.
+            if Value.cast(value).name == name:
                 return value
         raise KeyError(name)
 

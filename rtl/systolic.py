@@ -213,7 +213,7 @@ def monitor_members(g: SystolicGeometry) -> dict:
     }
 
 
-class _Schedule:
+class Schedule:
     """The controller's state and the edge addressing of one core, shared by its named parts while it elaborates.
 
     Attributes are set by :meth:`SystolicCore._fold_state` (sizes, fold and cycle counters) and
@@ -358,18 +358,18 @@ class SystolicCore(wiring.Component):
             self._drain_columns(m, s, pes)
         return m
 
-    def _fold_sizes(self, m: Module, s: _Schedule) -> tuple[dict, dict]:
+    def _fold_sizes(self, m: Module, s: Schedule) -> tuple[dict, dict]:
         """The GEMM sizes the folds are made of, at the start edge and latched: ``m``, ``n``, ``k``."""
         return s.size_in, s.size
 
-    def _fold_latches(self, s: _Schedule) -> list:
+    def _fold_latches(self, s: Schedule) -> list:
         """Further registers latched at the start edge besides the sizes (none for the dense engine)."""
         return []
 
-    def _fold_state(self, m: Module) -> _Schedule:
+    def _fold_state(self, m: Module) -> Schedule:
         """Latched sizes and the fold/cycle state: in-fold cycle, fold length, remaining fold space."""
         g = self.geometry
-        s = _Schedule(g.index_width, g.dataflow is not Dataflow.OUTPUT_STATIONARY)
+        s = Schedule(g.index_width, g.dataflow is not Dataflow.OUTPUT_STATIONARY)
         s.size_in = {"m": self.m, "n": self.n, "k": self.k}
         s.size = {name: Signal(range(g.max_size(name) + 1), name=f"size_{name}") for name in "mnk"}
         s.fold_in, s.fold = self._fold_sizes(m, s)
@@ -381,7 +381,7 @@ class SystolicCore(wiring.Component):
         s.first_row = Signal(name="first_row")     # r0 == 0: ws/is outputs write instead of accumulate
         return s
 
-    def _edge_addressing(self, m: Module, s: _Schedule) -> None:
+    def _edge_addressing(self, m: Module, s: Schedule) -> None:
         """Per-dataflow edge timing and running products (comb), see the module docstring."""
         g = self.geometry
         R = g.rows
@@ -402,7 +402,7 @@ class SystolicCore(wiring.Component):
             s.c0 = s.fold_reg("c0", "col", 1)
             s.t_n = s.cycle_reg("tN", 0, N)
 
-    def _stationary_addresses(self, m: Module, s: _Schedule) -> None:
+    def _stationary_addresses(self, m: Module, s: Schedule) -> None:
         """ws/is: where the stationary tile, the streamed lanes and the output columns are in memory."""
         R = self.geometry.rows
         N, K, cyc = s.size["n"], s.size["k"], s.cyc
@@ -430,7 +430,7 @@ class SystolicCore(wiring.Component):
             s.stream_base, s.stream_stride, s.stream_tag = r0n + t, N, t
             s.col_base, s.col_stride = c0n, N
 
-    def _controller(self, m: Module, s: _Schedule) -> None:
+    def _controller(self, m: Module, s: Schedule) -> None:
         """Start, fold order (column fold outer, row fold inner), in-fold cycle, busy/done."""
         g = self.geometry
         R, C = g.rows, g.cols
@@ -537,7 +537,7 @@ class SystolicCore(wiring.Component):
             return (self.b_raddr, self.b_rdata, self.filter_lane), (self.a_raddr, self.a_rdata, self.ifmap_lane)
         return (self.a_raddr, self.a_rdata, self.ifmap_lane), (self.b_raddr, self.b_rdata, self.filter_lane)
 
-    def _fill(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _fill(self, m: Module, s: Schedule, pes: list) -> None:
         """ws/is load: in fold cycles ``0..R-1`` the top lanes present tile row ``R-1-cyc``, bottom row first."""
         (top_raddr, top_rdata, top_monitor), _ = self._stationary_ports()
         top_offsets = lane_offsets(m, "top_idx", s.top_stride, self.geometry.cols, s.iw)
@@ -546,7 +546,7 @@ class SystolicCore(wiring.Component):
                                            top_raddr[j], top_rdata[j])
             m.d.comb += [pes[0][j].w_in.data.eq(val), pes[0][j].w_in.tag.eq(ok), top_monitor[j].eq(mon)]
 
-    def _stream_feed(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _stream_feed(self, m: Module, s: Schedule, pes: list) -> None:
         """ws/is stream: the ``R`` left lanes, read unskewed and delayed through their skew registers."""
         _, (st_raddr, st_rdata, st_monitor) = self._stationary_ports()
         edges = self._streamed_lanes(m, "x", self.geometry.rows, s.stream_on, s.rem_r, s.stream_base,
@@ -554,7 +554,7 @@ class SystolicCore(wiring.Component):
         for i, (val, mon, tag) in enumerate(edges):
             m.d.comb += [pes[i][0].x_in.data.eq(val), pes[i][0].x_in.tag.eq(tag), st_monitor[i].eq(mon)]
 
-    def _join_stationary(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _join_stationary(self, m: Module, s: Schedule, pes: list) -> None:
         """ws/is array: stationary operands and partial sums flow down, the stream flows right."""
         for i, row in enumerate(pes):
             for j, pe in enumerate(row):
@@ -567,7 +567,7 @@ class SystolicCore(wiring.Component):
                 if j > 0:
                     wiring.connect(m, pes[i][j - 1].x_out, pe.x_in)
 
-    def _output_lanes(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _output_lanes(self, m: Module, s: Schedule, pes: list) -> None:
         """ws/is bottom edge: each column's sum is written to ``O`` at its tag plus a per-column term."""
         g = self.geometry
         col_offsets = lane_offsets(m, "col", s.col_stride, g.cols, s.iw)
@@ -585,7 +585,7 @@ class SystolicCore(wiring.Component):
                 self.ofmap_lane[j].eq(Mux(ok, flat, _BUBBLE)),
             ]
 
-    def _os_feed(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _os_feed(self, m: Module, s: Schedule, pes: list) -> None:
         """os feed: ``A`` rows from the left, ``B`` columns from the top, both skewed."""
         g = self.geometry
         N, K = s.size["n"], s.size["k"]
@@ -600,7 +600,7 @@ class SystolicCore(wiring.Component):
         for j, (val, mon, tag) in enumerate(b_edges):
             m.d.comb += [pes[0][j].b_in.data.eq(val), pes[0][j].b_in.tag.eq(tag), self.filter_lane[j].eq(mon)]
 
-    def _drain_columns(self, m: Module, s: _Schedule, pes: list) -> None:
+    def _drain_columns(self, m: Module, s: Schedule, pes: list) -> None:
         """os array and drain: ``A`` flows right, ``B`` down; column ``j`` drains its accumulators from cycle
         ``drain_at + j`` on, and a draining bottom PE writes its output (once) at its tag."""
         g = self.geometry

@@ -37,7 +37,7 @@ from hwsim.sim.sparse import compressed_rows, simulate_sparse_gemm
 from hwsim.sim.stepped import BUBBLE
 from hwsim.workload.sparsity import NMSparsity, compress
 from rtl.sparse import SparseSystolicCore, SparseSystolicGemm
-from rtl.sparse_pe import SparseProcessingElement
+from rtl.pe import SparseProcessingElement
 from tests.rtl.test_pe import value_error
 
 pytestmark = pytest.mark.rtl
@@ -464,7 +464,7 @@ def test_pe_against_python_reference(flow, window, seed):
                 if window > 1:
                     inputs["b_index_in"] = select
             for name, value in inputs.items():
-                ctx.set(getattr(dut, name), value)
+                ctx.set(dut.port(name), value)
             if ws:
                 picked = win[w_index]
                 want = {"picked": picked, "sum": wrap32(inputs["p_in"] + w * picked),
@@ -473,8 +473,8 @@ def test_pe_against_python_reference(flow, window, seed):
                 picked = win[select if window > 1 else 0]
                 want = {"picked": picked}
             for name, value in want.items():
-                if ctx.get(getattr(dut, name)) != value:
-                    errors.append(f"cycle {cycle}: {name} = {ctx.get(getattr(dut, name))}, expected {value}")
+                if ctx.get(dut.port(name)) != value:
+                    errors.append(f"cycle {cycle}: {name} = {ctx.get(dut.port(name))}, expected {value}")
             await ctx.tick()
             if ws:
                 if inputs["load"]:
@@ -492,7 +492,7 @@ def test_pe_against_python_reference(flow, window, seed):
                 regs = {"a_out": win, "a_tag_out": inputs["a_tag_in"], "b_out": inputs["b_in"],
                         "b_tag_out": inputs["b_tag_in"], "acc_out": acc, "acc_tag_out": acc_tag}
             for name, value in regs.items():
-                got = ctx.get(getattr(dut, name))
+                got = ctx.get(dut.port(name))
                 got = list(got) if isinstance(value, list) else got
                 if got != value:
                     errors.append(f"after cycle {cycle}: {name} = {got}, expected {value}")
