@@ -19,13 +19,22 @@ from hwsim.workload import Network, NetworkBuilder, lower
 from hwsim.workload.training import Pass
 from hwsim.workload.zoo import ZOO, build as bundled_network
 
+# ---- for rtl/ only: the cycle models and sizes the RTL benches and co-simulation judge the hardware against ------
+from hwsim.sim.compute import gemm_compute
+from hwsim.sim.sparse import compressed_rows, simulate_sparse_gemm
+from hwsim.sim.stepped import simulate_gemm
+from hwsim.workload.lowering import GemmDims
+# ---- end of the rtl/ block ---------------------------------------------------------------------------------------
+
 if TYPE_CHECKING:
     from rtl.cosim import GemmRecord
 
 __all__ = ["SAT_ASSUMPTIONS", "ZOO", "LayerReport", "Network", "NetworkBuilder", "Report", "SatArray", "SystolicArray",
            "TrainingReport", "bundled_network", "layer_rows", "load_workload", "lower", "network_summary", "simulate",
            "simulate_training", "Pass", "plot_rtl_vs_model", "plot_sat_training", "rtl_compare",
-           "SweepInterrupted", "SweepResult", "SweepSpec", "pareto_front", "sweep", "BatchResult", "simulate_batch"]
+           "SweepInterrupted", "SweepResult", "SweepSpec", "pareto_front", "sweep", "BatchResult", "simulate_batch",
+           # for rtl/ only (see the block above)
+           "GemmDims", "compressed_rows", "gemm_compute", "simulate_gemm", "simulate_sparse_gemm"]
 
 
 def rtl_compare(arch: SystolicArray, shapes: "Sequence[tuple[int, int, int]]", *, seed: int,

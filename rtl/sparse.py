@@ -57,19 +57,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hwsim.api import compressed_rows
 from hwsim.arch import SystolicArray
-from hwsim.sim.sparse import compressed_rows
-from hwsim.types import Dataflow
 from rtl.generate import write_design
-from rtl.pe import MAX_WINDOW, OPERAND, PSUM, SparseProcessingElement, select_width, sparse_flow, window_layout
-from rtl.systolic import (
-    MAX_MEMORY_DEPTH, SIZE_WIDTH, SystolicCore, SystolicGeometry, Schedule, connect_core, monitor_members,
-    result_memory, skewed,
-)
+from rtl.pe import MAX_WINDOW, OPERAND, SparseProcessingElement, select_width, sparse_flow, window_layout
+from rtl.systolic import Schedule, SystolicCore, SystolicGemm, SystolicGeometry, load_port, skewed
 
 __all__ = ["SparseGeometry", "SparseSystolicCore", "SparseSystolicGemm", "generate_sparse", "sparse_design_stem"]
 
@@ -399,7 +395,7 @@ def chain(m: Module, name: str, first, stride: object, count: int, width: int) -
     return out
 
 
-class SparseSystolicGemm(wiring.Component):
+class SparseSystolicGemm(SystolicGemm):
     """A whole N:M sparse GEMM engine with its operand memories: the verification top.
 
     ``O = A @ decompressed(B)`` for run-time sizes ``m x k`` by ``k x n``, ``B`` loaded compressed, on the ``R x
@@ -461,40 +457,20 @@ class SparseSystolicGemm(wiring.Component):
     def __init__(self, arch: SystolicArray, *, n_keep: int, m_group: int, max_m: int, max_n: int,
                  max_k: int) -> None:
         g = SparseGeometry.from_arch(arch, n_keep=n_keep, m_group=m_group, max_m=max_m, max_n=max_n, max_k=max_k)
-        for name, depth in (("A", max_m * max_k), ("W", g.max_kc * max_n), ("O", max_m * max_n)):
-            if depth > MAX_MEMORY_DEPTH:
-                raise ValueError(f"memory {name} would hold {depth} words, more than {MAX_MEMORY_DEPTH}; "
-                                 "lower max_m, max_n or max_k")
-        self.arch = arch
-        self.geometry = g
-        self.addr_width = g.index_width
-        self.tag_width = g.tag_width
-        addr = unsigned(self.addr_width)
-        members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
-            "a_we": In(1), "a_addr": In(addr), "a_wdata": In(OPERAND),
-            "w_we": In(1), "w_addr": In(addr), "w_value": In(OPERAND), "w_index": In(g.index_port_width),
-            "o_addr": In(addr), "o_rdata": Out(PSUM),
-        }
-        members.update(monitor_members(g))
-        super().__init__(members)
+        addr = unsigned(g.index_width)
+        self._build(arch, g, {"W": g.max_kc * max_n}, {
+            "w_we": In(1), "w_addr": In(addr), "w_value": In(OPERAND), "w_index": In(g.index_port_width)})
 
-    def elaborate(self, platform: object) -> Module:
-        """Describe the hardware (called by Amaranth, not by users)."""
-        m = Module()
+    def _core(self) -> SparseSystolicCore:
         g = self.geometry
-        core = SparseSystolicCore(self.arch, n_keep=g.n_keep, m_group=g.m_group, max_m=g.max_m, max_n=g.max_n,
+        return SparseSystolicCore(self.arch, n_keep=g.n_keep, m_group=g.m_group, max_m=g.max_m, max_n=g.max_n,
                                   max_k=g.max_k)
-        m.submodules.core = core
-        connect_core(m, self, core)
 
+    def _operand_memories(self, m: Module, core: SparseSystolicCore) -> None:
+        """``A`` with one read port per window element of each lane, and the compressed weights ``W``."""
+        g = self.geometry
         mem_a = m.submodules.mem_a = Memory(shape=OPERAND, depth=g.max_m * g.max_k, init=[])
-        load_a = mem_a.write_port()
-        m.d.comb += [load_a.en.eq(self.a_we & ~core.busy), load_a.addr.eq(self.a_addr),
-                     load_a.data.eq(self.a_wdata)]
+        load_port(m, mem_a, self.a_we & ~core.busy, self.a_addr, self.a_wdata)
         for lane in range(g.rows):
             for w in range(g.window):
                 port = mem_a.read_port(domain="comb")
@@ -503,17 +479,12 @@ class SparseSystolicGemm(wiring.Component):
         # One word per compressed slot: the value and its index side by side, as SAT stores them.
         slot = data.StructLayout({"value": OPERAND, "index": unsigned(g.index_port_width)})
         mem_w = m.submodules.mem_w = Memory(shape=slot, depth=g.max_kc * g.max_n, init=[])
-        load_w = mem_w.write_port()
-        m.d.comb += [load_w.en.eq(self.w_we & ~core.busy), load_w.addr.eq(self.w_addr),
-                     load_w.data.value.eq(self.w_value), load_w.data.index.eq(self.w_index)]
+        load_port(m, mem_w, self.w_we & ~core.busy, self.w_addr, {"value": self.w_value, "index": self.w_index})
         for lane in range(g.cols):
             port = mem_w.read_port(domain="comb")
             m.d.comb += [port.addr.eq(core.b_raddr[lane]), core.b_rvalue[lane].eq(port.data.value)]
             if g.select_width:
                 m.d.comb += core.b_rindex[lane].eq(port.data.index)
-
-        result_memory(m, self, core, g)
-        return m
 
 
 def sparse_design_stem(rows: int, cols: int, dataflow: str, n_keep: int, m_group: int) -> str:

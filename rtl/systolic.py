@@ -690,7 +690,16 @@ class SystolicGemm(wiring.Component):
 
     def __init__(self, arch: SystolicArray, *, max_m: int, max_n: int, max_k: int) -> None:
         g = SystolicGeometry.from_arch(arch, max_m=max_m, max_n=max_n, max_k=max_k)
-        for name, depth in (("A", max_m * max_k), ("B", max_k * max_n), ("O", max_m * max_n)):
+        addr = unsigned(g.index_width)
+        self._build(arch, g, {"B": max_k * max_n},
+                    {"b_we": In(1), "b_addr": In(addr), "b_wdata": In(OPERAND)})
+
+    def _build(self, arch: SystolicArray, g: SystolicGeometry, weight_depth: dict[str, int],
+               weight_ports: dict) -> None:
+        """Check the memory depths and create the ports: control, the ``A`` and weight load ports, the result
+        port, the monitors."""
+        depths = {"A": g.max_m * g.max_k, **weight_depth, "O": g.max_m * g.max_n}
+        for name, depth in depths.items():
             if depth > MAX_MEMORY_DEPTH:
                 raise ValueError(f"memory {name} would hold {depth} words, more than {MAX_MEMORY_DEPTH}; "
                                  "lower max_m, max_n or max_k")
@@ -700,40 +709,53 @@ class SystolicGemm(wiring.Component):
         self.tag_width = g.tag_width
         addr = unsigned(self.addr_width)
         members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
+            **control_members(),
             "a_we": In(1), "a_addr": In(addr), "a_wdata": In(OPERAND),
-            "b_we": In(1), "b_addr": In(addr), "b_wdata": In(OPERAND),
+            **weight_ports,
             "o_addr": In(addr), "o_rdata": Out(PSUM),
         }
         members.update(monitor_members(g))
         super().__init__(members)
 
+    def _core(self) -> SystolicCore:
+        g = self.geometry
+        return SystolicCore(self.arch, max_m=g.max_m, max_n=g.max_n, max_k=g.max_k)
+
     def elaborate(self, platform: object) -> Module:
         """Describe the hardware (called by Amaranth, not by users)."""
         m = Module()
-        g = self.geometry
-        core = SystolicCore(self.arch, max_m=g.max_m, max_n=g.max_n, max_k=g.max_k)
+        core = self._core()
         m.submodules.core = core
         connect_core(m, self, core)
+        self._operand_memories(m, core)
+        result_memory(m, self, core, self.geometry)
+        return m
 
-        for name, shape, depth, we, waddr, wdata, raddr, rdata, lanes in (
-            ("mem_a", OPERAND, g.max_m * g.max_k, self.a_we, self.a_addr, self.a_wdata, core.a_raddr,
-             core.a_rdata, g.ifmap_lanes),
-            ("mem_b", OPERAND, g.max_k * g.max_n, self.b_we, self.b_addr, self.b_wdata, core.b_raddr,
-             core.b_rdata, g.filter_lanes),
+    def _operand_memories(self, m: Module, core: SystolicCore) -> None:
+        """``A`` and ``B``: a load port each (ignored while busy) and one asynchronous read port per edge lane."""
+        g = self.geometry
+        for name, depth, we, waddr, wdata, raddr, rdata, lanes in (
+            ("mem_a", g.max_m * g.max_k, self.a_we, self.a_addr, self.a_wdata, core.a_raddr, core.a_rdata,
+             g.ifmap_lanes),
+            ("mem_b", g.max_k * g.max_n, self.b_we, self.b_addr, self.b_wdata, core.b_raddr, core.b_rdata,
+             g.filter_lanes),
         ):
-            mem = m.submodules[name] = Memory(shape=shape, depth=depth, init=[])
-            load = mem.write_port()
-            m.d.comb += [load.en.eq(we & ~core.busy), load.addr.eq(waddr), load.data.eq(wdata)]
+            mem = m.submodules[name] = Memory(shape=OPERAND, depth=depth, init=[])
+            load_port(m, mem, we & ~core.busy, waddr, wdata)
             for lane in range(lanes):
                 port = mem.read_port(domain="comb")
                 m.d.comb += [port.addr.eq(raddr[lane]), rdata[lane].eq(port.data)]
 
-        result_memory(m, self, core, g)
-        return m
+
+def load_port(m: Module, mem: Memory, en: object, addr: object, wdata: object) -> Memory.WritePort:
+    """The memory's load (write) port, enabled by ``en``."""
+    load = mem.write_port()
+    m.d.comb += [load.en.eq(en), load.addr.eq(addr)]
+    if isinstance(wdata, dict):
+        m.d.comb += [getattr(load.data, field).eq(value) for field, value in wdata.items()]
+    else:
+        m.d.comb += load.data.eq(wdata)
+    return load
 
 
 def connect_core(m: Module, top: wiring.Component, core: wiring.Component) -> None:
