@@ -187,7 +187,7 @@ def make_cases(arch: SystolicArray, shapes: Sequence[tuple[int, int, int]], seed
 
 
 def judge(arch: SystolicArray, cases: Sequence[GemmCase], measured: Sequence[Mapping[str, Any]]) -> list[GemmRecord]:
-    """Set the bench's measurements (``{"cycles", "outputs"}`` per case, as :mod:`rtl.cocotb_cosim` writes them;
+    """Set the bench's measurements (``{"cycles", "outputs"}`` per case, as :mod:`rtl.bench` writes them;
     missing at the end if the session stopped) beside the cases' expectations."""
     records = []
     for i, case in enumerate(cases):

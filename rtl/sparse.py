@@ -4,10 +4,12 @@
 The hardware follows :mod:`hwsim.sim.sparse` cycle for cycle and bit for bit, as :mod:`rtl.systolic` follows
 :mod:`hwsim.sim.stepped`: the sparse GEMM is the dense one on ``(M, N, K')`` with ``K' = compressed_rows(K,
 n_keep, m_group)``, so folds, fold length ``L = 2R + C + T - 2``, filter and ofmap schedules are the dense
-engine's with ``K'`` for ``K``; only the activation side differs. Read :mod:`rtl.systolic` first: this module
-keeps its structure (memory-less core + verification top, unskewed reads delayed through per-lane skew registers
-that carry value, monitor index and tag together, a controller of counters and running sums, the same
-start/busy/done contract and the same re-encoded array tags) and only documents what is new.
+engine's with ``K'`` for ``K``; only the activation side differs. So the sparse components *extend* the dense
+ones (dense is N:M with a window of one): :class:`SparseSystolicCore` is a :class:`~rtl.systolic.SystolicCore`
+that folds ``K'`` and replaces the operand feed (fill, stream, os feed) with window and compressed-slot lanes;
+the controller, the skew registers, the PE joins, the output side, the start/busy/done contract and the
+re-encoded array tags are inherited. :class:`SparseSystolicGemm` is a :class:`~rtl.systolic.SystolicGemm` with a
+compressed weight memory. Read :mod:`rtl.systolic` first; this module only documents what is new.
 
 Sparsity is written ``n_keep:m_group`` as in the model. ``m_group`` must be a power of two (1 to 256): the index
 is ``log2(m_group)`` bits and ``K'`` is computed from the run-time ``k`` with a shift and a mask.

@@ -12,9 +12,16 @@ Two components
     Controller + edge skew registers + the ``R x C`` :class:`~rtl.pe.ProcessingElement` array, *without* the
     operand memories: it drives read addresses (one per edge lane) and takes the read data back in the same
     cycle, and it drives one write (address, data, enable) per output lane. This is the part to synthesize.
+    Its ``elaborate`` is a sequence of named parts in the order they are built: fold state and sizes, edge
+    addressing, controller, PE array, then ws/is fill (stationary load), stream feed, array joins and output lanes,
+    or os feed and column drain. :mod:`rtl.sparse` overrides only the parts that differ.
 :class:`SystolicGemm`
     The verification top: a :class:`SystolicCore` plus the ``A``, ``B`` and ``O`` memories
     (:class:`amaranth.lib.memory.Memory`), load ports, and a result read port.
+
+Neighbouring PEs are joined with :func:`amaranth.lib.wiring.connect` over their :class:`~rtl.pe.Flow` ports. The
+order in which the parts make their statements is the order the generated Verilog's internal names are numbered
+in, so it is kept as it was: the Verilog of every dense design is byte for byte what it was before the split.
 
 How the edges work
 ------------------
@@ -266,6 +273,21 @@ def skewed(m: Module, name: str, lane: int, signals: list) -> list:
             delayed.append((label, reg, init))
         signals = delayed
     return [sig for _, sig, _ in signals]
+
+
+def join_neighbours(m: Module, pes: list, i: int, j: int, *, down: tuple[str, str], right: str) -> None:
+    """Join PE ``(i, j)`` to its neighbours with :func:`~amaranth.lib.wiring.connect`: the flows named in ``down``
+    (an operand, then the partial sum or accumulator) come from the PE above, ``right`` from the PE on the left.
+    The top row's partial sum starts at 0 with tag -1."""
+    pe = pes[i][j]
+    if i > 0:
+        for name in down:
+            wiring.connect(m, getattr(pes[i - 1][j], f"{name}_out"), getattr(pe, f"{name}_in"))
+    else:
+        first = getattr(pe, f"{down[-1]}_in")
+        m.d.comb += [first.data.eq(0), first.tag.eq(_BUBBLE)]
+    if j > 0:
+        wiring.connect(m, getattr(pes[i][j - 1], f"{right}_out"), getattr(pe, f"{right}_in"))
 
 
 class SystolicCore(wiring.Component):
@@ -559,13 +581,7 @@ class SystolicCore(wiring.Component):
         for i, row in enumerate(pes):
             for j, pe in enumerate(row):
                 m.d.comb += pe.load.eq(s.load)
-                if i > 0:
-                    wiring.connect(m, pes[i - 1][j].w_out, pe.w_in)
-                    wiring.connect(m, pes[i - 1][j].p_out, pe.p_in)
-                else:
-                    m.d.comb += [pe.p_in.data.eq(0), pe.p_in.tag.eq(_BUBBLE)]
-                if j > 0:
-                    wiring.connect(m, pes[i][j - 1].x_out, pe.x_in)
+                join_neighbours(m, pes, i, j, down=("w", "p"), right="x")
 
     def _output_lanes(self, m: Module, s: Schedule, pes: list) -> None:
         """ws/is bottom edge: each column's sum is written to ``O`` at its tag plus a per-column term."""
@@ -608,15 +624,8 @@ class SystolicCore(wiring.Component):
             drain = Signal(name=f"drain{j}")
             m.d.comb += drain.eq(self.busy & (s.cyc >= s.drain_at + j))
             for i in range(g.rows):
-                pe = pes[i][j]
-                m.d.comb += pe.drain.eq(drain)
-                if i > 0:
-                    wiring.connect(m, pes[i - 1][j].b_out, pe.b_in)
-                    wiring.connect(m, pes[i - 1][j].acc_out, pe.acc_in)
-                else:
-                    m.d.comb += [pe.acc_in.data.eq(0), pe.acc_in.tag.eq(_BUBBLE)]
-                if j > 0:
-                    wiring.connect(m, pes[i][j - 1].a_out, pe.a_in)
+                m.d.comb += pes[i][j].drain.eq(drain)
+                join_neighbours(m, pes, i, j, down=("b", "acc"), right="a")
             bottom = pes[g.rows - 1][j].acc_out
             ok = Signal(name=f"out{j}_ok")
             m.d.comb += [
