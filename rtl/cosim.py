@@ -102,10 +102,14 @@ class GemmRecord:
 
 
 def default_build_root() -> Path | None:
-    """Where ``build/rtl/`` goes when no root is given: the source checkout hwsim runs from, if it runs from one
-    (an editable install; its RTL tests build there too), so the notebook, the CLI and the tests share one set of
+    """Where ``build/rtl/`` goes when no root is given: the folder ``HWSIM_RTL_BUILD_ROOT`` names if it is set (the
+    tests point it at a temporary folder, so that they never write into the source tree); else the source checkout
+    hwsim runs from, if it runs from one (an editable install), so the notebook and the CLI share one set of
     Verilator builds wherever they are started; otherwise None, the project folder at or above the current
     directory (:func:`rtl.toolchain.build_dir`)."""
+    override = os.environ.get("HWSIM_RTL_BUILD_ROOT")
+    if override:
+        return Path(override)
     checkout = Path(__file__).resolve().parent.parent
     return checkout if (checkout / "pyproject.toml").is_file() and (checkout / "hwsim").is_dir() else None
 

@@ -26,3 +26,10 @@ def rtl_build_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source tree's ``build/``; one per session, so tests of the same design share its build.
     """
     return tmp_path_factory.mktemp("rtl_builds")
+
+
+@pytest.fixture(autouse=True)
+def _rtl_builds_in_session_folder(monkeypatch: pytest.MonkeyPatch, rtl_build_root: Path) -> None:
+    """``hwsim rtl compare`` and :func:`hwsim.api.rtl_compare` build in :func:`rtl.cosim.default_build_root`: in the
+    tests, that is the session's folder."""
+    monkeypatch.setenv("HWSIM_RTL_BUILD_ROOT", str(rtl_build_root))

@@ -40,11 +40,9 @@ def fold_formula(m: int, n: int, k: int, dataflow: str) -> int:
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
-def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow, seed, monkeypatch,
-                                                       rtl_build_root):
-    # The command builds where users' runs build; the tests build in the session's folder (shared with
-    # test_systolic_verilator.py's design of the same size).
-    monkeypatch.setattr(rtl.cosim, "default_build_root", lambda: rtl_build_root)
+def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow, seed, rtl_build_root):
+    # The command builds in rtl.cosim.default_build_root(): here the session's folder (conftest), shared with
+    # test_systolic_verilator.py's design of the same size.
     out_json, plot = tmp_path / "cosim.json", tmp_path / "cosim.png"
     code = main(["rtl", "compare", "--array", f"{ROWS}x{COLS}", "--dataflow", dataflow, "--gemms", "6", "--seed",
                  str(seed), "--json", str(out_json), "--plot", str(plot)])
@@ -75,9 +73,8 @@ def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_rtl_compare_reports_a_model_that_disagrees(capsys, monkeypatch, seed, rtl_build_root):
+def test_rtl_compare_reports_a_model_that_disagrees(capsys, monkeypatch, seed):
     """Through the seam the RTL is judged by: a fast engine one cycle off must come out as a mismatch."""
-    monkeypatch.setattr(rtl.cosim, "default_build_root", lambda: rtl_build_root)
     real = rtl.cosim.gemm_compute
 
     def one_cycle_late(*args, **kwargs):
