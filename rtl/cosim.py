@@ -8,8 +8,9 @@ run. For a :class:`~hwsim.arch.SystolicArray` and a list of GEMM shapes it
    fast engine (:func:`hwsim.sim.compute.gemm_compute`);
 3. generates the engine's Verilog (:func:`rtl.generate.generate`) into ``build/rtl/<stem>/`` (of the source
    checkout when hwsim runs from one, see :func:`default_build_root`), builds it with cocotb's Verilator runner
-   (reused when unchanged) and runs :mod:`rtl.cocotb_cosim` on it, which drives the GEMMs through the ports and
-   records the busy cycles and the product it reads back;
+   (reused when unchanged) and runs the bench :mod:`rtl.bench` on it (:func:`run_bench`), which drives the GEMMs
+   through the ports and records the busy cycles and the product it reads back (its scoreboard's verdict is
+   recorded too, but here the judge is :func:`judge`);
 4. returns one :class:`GemmRecord` per GEMM: RTL, stepped and engine cycles, and whether the RTL's product equals
    NumPy's ``A @ B``.
 
@@ -20,13 +21,13 @@ The design's operand memories are sized ``2 * max(R, C) + 1`` in each dimension 
 ``tests/rtl/test_systolic_verilator.py`` builds, so both share one Verilator build per array and dataflow. A larger
 GEMM gets its own folder (``<stem>_mnk<M>x<N>x<K>``) so the two designs do not rebuild each other.
 
-:func:`run_cocotb` (build + one cocotb module + result check, with the environment handling of
-:mod:`rtl.toolchain`) is the one way a Verilator run happens here; the RTL tests use it too (``tests/rtl/harness.py``).
+:func:`run_bench` (one bench for every engine, dense or sparse) over :func:`run_cocotb` (build + one cocotb module +
+result check, with the environment handling of :mod:`rtl.toolchain`) is the one way a Verilator run happens here;
+the RTL tests use it too (``tests/rtl/conftest.py``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -35,12 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from hwsim.api import GemmDims, gemm_compute, simulate_gemm
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.mapping import lay
-from hwsim.sim.compute import gemm_compute
-from hwsim.sim.stepped import simulate_gemm
-from hwsim.workload.lowering import GemmDims
 from rtl.toolchain import build_dir, build_lock, verilator_environ
 
 __all__ = ["CosimError", "GemmCase", "GemmRecord", "default_build_root", "default_limit", "default_shapes",
@@ -51,8 +50,8 @@ __all__ = ["CosimError", "GemmCase", "GemmRecord", "default_build_root", "defaul
 #: so lint findings in it are not actionable here.
 VERILATOR_ARGS = ["-Wno-lint"]
 
-#: The cocotb module :func:`run_gemms` runs in the simulator.
-COSIM_MODULE = "rtl.cocotb_cosim"
+#: The cocotb module :func:`run_bench` runs in the simulator.
+BENCH_MODULE = "rtl.bench"
 
 
 class CosimError(RuntimeError):
@@ -104,10 +103,14 @@ class GemmRecord:
 
 
 def default_build_root() -> Path | None:
-    """Where ``build/rtl/`` goes when no root is given: the source checkout hwsim runs from, if it runs from one
-    (an editable install; its RTL tests build there too), so the notebook, the CLI and the tests share one set of
+    """Where ``build/rtl/`` goes when no root is given: the folder ``HWSIM_RTL_BUILD_ROOT`` names if it is set (the
+    tests point it at a temporary folder, so that they never write into the source tree); else the source checkout
+    hwsim runs from, if it runs from one (an editable install), so the notebook and the CLI share one set of
     Verilator builds wherever they are started; otherwise None, the project folder at or above the current
     directory (:func:`rtl.toolchain.build_dir`)."""
+    override = os.environ.get("HWSIM_RTL_BUILD_ROOT")
+    if override:
+        return Path(override)
     checkout = Path(__file__).resolve().parent.parent
     return checkout if (checkout / "pyproject.toml").is_file() and (checkout / "hwsim").is_dir() else None
 
@@ -189,7 +192,7 @@ def make_cases(arch: SystolicArray, shapes: Sequence[tuple[int, int, int]], seed
 
 
 def judge(arch: SystolicArray, cases: Sequence[GemmCase], measured: Sequence[Mapping[str, Any]]) -> list[GemmRecord]:
-    """Set the bench's measurements (``{"cycles", "outputs"}`` per case, as :mod:`rtl.cocotb_cosim` writes them;
+    """Set the bench's measurements (``{"cycles", "outputs"}`` per case, as :mod:`rtl.bench` writes them;
     missing at the end if the session stopped) beside the cases' expectations."""
     records = []
     for i, case in enumerate(cases):
@@ -235,19 +238,14 @@ def run_gemms(arch: SystolicArray, shapes: Sequence[tuple[int, int, int]], *, se
         If Verilator is missing, the build fails or the simulation does not complete.
     """
     shapes = _check(arch, shapes, seed)
-    from rtl.generate import design_stem, generate  # Amaranth loads only when a design is made
+    from rtl.bench import save_cases  # cocotb, Amaranth load only when a design is made
+    from rtl.generate import design_stem, generate
 
     limits = design_limits(arch, shapes)
     stem = design_stem(arch.rows, arch.cols, arch.dataflow.value)
     default = set(limits.values()) == {default_limit(arch)}
     folder = stem if default else f"{stem}_mnk{limits['max_m']}x{limits['max_n']}x{limits['max_k']}"
     cases = make_cases(arch, shapes, seed)
-    arrays: dict[str, np.ndarray] = {"count": np.array(len(cases))}
-    for i, case in enumerate(cases):
-        # A generous bound: a hung engine is reported, a slow one is still measured.
-        limit = 8 * max(case.stepped_cycles, case.engine_cycles) + 256
-        arrays.update({f"a{i}": case.a, f"b{i}": case.b, f"limit{i}": np.array(limit)})
-
     bdir = build_dir(folder, root=build_root if build_root is not None else default_build_root())
     with build_lock(bdir):
         if progress:
@@ -256,17 +254,53 @@ def run_gemms(arch: SystolicArray, shapes: Sequence[tuple[int, int, int]], *, se
             verilog, _ = generate(arch, bdir, **limits)
         except ValueError as err:  # the generator's own limits (memory depth, 16-bit sizes)
             raise InputError(str(err).splitlines()[0], field="shapes") from None
-        cases_path, results_path = bdir / "cosim_cases.npz", bdir / "cosim_results.json"
-        np.savez(cases_path, **arrays)
-        results_path.unlink(missing_ok=True)
-        run_cocotb(verilog=verilog, toplevel=stem, bdir=bdir, test_module=COSIM_MODULE, test_dir=bdir, seed=seed,
-                   extra_env={"HWSIM_COSIM_CASES": str(cases_path), "HWSIM_COSIM_RESULTS": str(results_path)},
-                   log_prefix="cosim_", progress=progress)
-        try:
-            measured = json.loads(results_path.read_text())["cases"]
-        except (OSError, ValueError, KeyError) as err:
-            raise CosimError(f"the cosim bench wrote no usable results to {results_path}: {err}") from None
+        # A generous bound: a hung engine is reported, a slow one is still measured.
+        gemms = [{"a": case.a, "b": case.b, "product": case.product,
+                  "limit": 8 * max(case.stepped_cycles, case.engine_cycles) + 256} for case in cases]
+        save_cases(bdir / "cosim_cases.npz", rows=arch.rows, cols=arch.cols, dataflow=arch.dataflow.value,
+                   cases=gemms)
+        measured = run_bench(verilog=verilog, toplevel=stem, bdir=bdir, cases=bdir / "cosim_cases.npz",
+                             results=bdir / "cosim_results.json", seed=seed, check=False, log_prefix="cosim_",
+                             progress=progress)
     return judge(arch, cases, measured)
+
+
+def run_bench(*, verilog: Path, toplevel: str, bdir: Path, cases: Path, results: Path, seed: int, check: bool,
+              log_prefix: str | None = None, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Run :mod:`rtl.bench` on the design with the GEMMs of ``cases`` (:func:`rtl.bench.save_cases`); return its
+    per-GEMM records (``name``, ``cycles``, ``outputs``, ``mismatch``).
+
+    Call it holding :func:`rtl.toolchain.build_lock` on ``bdir``; the bench writes its records to ``results``. With ``check`` the bench fails at the first mismatch, and so does this call
+    (:class:`CosimError` naming the mismatch); without it a disagreement is in the records.
+
+    Raises
+    ------
+    CosimError
+        As :func:`run_cocotb`, or the bench wrote no usable results.
+    """
+    results.unlink(missing_ok=True)
+    env = {"HWSIM_BENCH_CASES": str(cases), "HWSIM_BENCH_RESULTS": str(results),
+           "HWSIM_BENCH_CHECK": "1" if check else "0"}
+    try:
+        run_cocotb(verilog=verilog, toplevel=toplevel, bdir=bdir, test_module=BENCH_MODULE, test_dir=bdir,
+                   seed=seed, extra_env=env, log_prefix=log_prefix, progress=progress)
+    except CosimError as err:
+        failed = [r["mismatch"] for r in _records(results) or [] if r["mismatch"]]
+        raise CosimError(f"{failed[0]} ({err})" if failed else str(err)) from None
+    records = _records(results)
+    if records is None:
+        raise CosimError(f"the bench wrote no usable results to {results}")
+    return records
+
+
+def _records(path: Path) -> list[dict[str, Any]] | None:
+    """The bench's records, or None if it wrote none (or a broken file)."""
+    from rtl.bench import load_results  # cocotb loads only when a bench has run
+
+    try:
+        return load_results(path)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def run_cocotb(*, verilog: Path, toplevel: str, bdir: Path, test_module: str, test_dir: Path, seed: int,

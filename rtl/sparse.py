@@ -4,10 +4,12 @@
 The hardware follows :mod:`hwsim.sim.sparse` cycle for cycle and bit for bit, as :mod:`rtl.systolic` follows
 :mod:`hwsim.sim.stepped`: the sparse GEMM is the dense one on ``(M, N, K')`` with ``K' = compressed_rows(K,
 n_keep, m_group)``, so folds, fold length ``L = 2R + C + T - 2``, filter and ofmap schedules are the dense
-engine's with ``K'`` for ``K``; only the activation side differs. Read :mod:`rtl.systolic` first: this module
-keeps its structure (memory-less core + verification top, unskewed reads delayed through per-lane skew registers
-that carry value, monitor index and tag together, a controller of counters and running sums, the same
-start/busy/done contract and the same re-encoded array tags) and only documents what is new.
+engine's with ``K'`` for ``K``; only the activation side differs. So the sparse components *extend* the dense
+ones (dense is N:M with a window of one): :class:`SparseSystolicCore` is a :class:`~rtl.systolic.SystolicCore`
+that folds ``K'`` and replaces the operand feed (fill, stream, os feed) with window and compressed-slot lanes;
+the controller, the skew registers, the PE joins, the output side, the start/busy/done contract and the
+re-encoded array tags are inherited. :class:`SparseSystolicGemm` is a :class:`~rtl.systolic.SystolicGemm` with a
+compressed weight memory. Read :mod:`rtl.systolic` first; this module only documents what is new.
 
 Sparsity is written ``n_keep:m_group`` as in the model. ``m_group`` must be a power of two (1 to 256): the index
 is ``log2(m_group)`` bits and ``K'`` is computed from the run-time ``k`` with a shift and a mask.
@@ -57,19 +59,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hwsim.api import compressed_rows
 from hwsim.arch import SystolicArray
-from hwsim.sim.sparse import compressed_rows
-from hwsim.types import Dataflow
 from rtl.generate import write_design
-from rtl.pe import OPERAND, PSUM
-from rtl.sparse_pe import MAX_WINDOW, SparseProcessingElement, select_width, sparse_flow, window_layout
-from rtl.systolic import (
-    MAX_MEMORY_DEPTH, SIZE_WIDTH, SystolicGeometry, connect_core, drain_output, monitor_members, result_memory,
-)
+from rtl.pe import MAX_WINDOW, OPERAND, SparseProcessingElement, select_width, sparse_flow, window_layout
+from rtl.systolic import Schedule, SystolicCore, SystolicGemm, SystolicGeometry, load_port, skewed
 
 __all__ = ["SparseGeometry", "SparseSystolicCore", "SparseSystolicGemm", "generate_sparse", "sparse_design_stem"]
 
@@ -144,10 +142,9 @@ class SparseGeometry(SystolicGeometry):
         """``K'`` of the largest ``K``: rows of the compressed weight memory."""
         return compressed_rows(self.max_k, self.n_keep, self.m_group)
 
-    @property
-    def sr_max(self) -> int:
-        """Largest fold-space row count ``Sr``: ``K'`` (ws) or ``M`` (os)."""
-        return self.max_kc if self.dataflow is Dataflow.WEIGHT_STATIONARY else self.max_m
+    def fold_max(self, name: str) -> int:
+        """As :meth:`SystolicGeometry.fold_max`: the folds are made of ``K'`` rows, not ``K``."""
+        return self.max_kc if name == "k" else self.max_size(name)
 
 
 class _Walk:
@@ -185,11 +182,13 @@ class _Walk:
         return [sig.eq(v) for sig, v in zip(self.signals(), values)]
 
 
-class SparseSystolicCore(wiring.Component):
-    """The memory-less N:M sparse engine: controller, edge skew registers and the ``R x C`` sparse PE array.
+class SparseSystolicCore(SystolicCore):
+    """The memory-less N:M sparse engine: :class:`rtl.systolic.SystolicCore` with a sparse operand feed.
 
     The synthesizable core of :class:`SparseSystolicGemm`, like :class:`rtl.systolic.SystolicCore` is of
-    :class:`~rtl.systolic.SystolicGemm`; addressing, windows and tags are in the module docstring.
+    :class:`~rtl.systolic.SystolicGemm`. It inherits the controller (folding ``K'`` instead of ``K``), the array
+    joins and the output side, and replaces the fold sizes, the ws edge addressing, the fill and the feeds with
+    the window and compressed-slot lanes of the module docstring.
 
     Parameters
     ----------
@@ -228,327 +227,177 @@ class SparseSystolicCore(wiring.Component):
     def __init__(self, arch: SystolicArray, *, n_keep: int, m_group: int, max_m: int, max_n: int,
                  max_k: int) -> None:
         g = SparseGeometry.from_arch(arch, n_keep=n_keep, m_group=m_group, max_m=max_m, max_n=max_n, max_k=max_k)
-        self.arch = arch
-        self.geometry = g
         idx = unsigned(g.index_width)
-        members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
+        ports = {
             "a_raddr": Out(data.ArrayLayout(data.ArrayLayout(idx, g.window), g.rows)),
             "a_rdata": In(data.ArrayLayout(window_layout(g.window), g.rows)),
             "b_raddr": Out(data.ArrayLayout(idx, g.cols)),
             "b_rvalue": In(data.ArrayLayout(OPERAND, g.cols)),
-            "o_waddr": Out(data.ArrayLayout(idx, g.cols)),
-            "o_we": Out(data.ArrayLayout(unsigned(1), g.cols)),
-            "o_wdata": Out(data.ArrayLayout(PSUM, g.cols)),
         }
         if g.select_width:
-            members["b_rindex"] = In(data.ArrayLayout(unsigned(g.select_width), g.cols))
-        if g.dataflow is Dataflow.WEIGHT_STATIONARY:
-            members["o_rdata"] = In(data.ArrayLayout(PSUM, g.cols))
-        members.update(monitor_members(g))
-        super().__init__(members)
+            ports["b_rindex"] = In(data.ArrayLayout(unsigned(g.select_width), g.cols))
+        self._build(arch, g, ports)
 
-    # ------------------------------------------------------------------------------------------------------------
+    # ---- controller: K' for K, and the group walks ----------------------------------------------------------------
 
-    def elaborate(self, platform: object) -> Module:
-        """Describe the hardware (called by Amaranth, not by users)."""
-        m = Module()
+    def _fold_sizes(self, m: Module, s: Schedule) -> tuple[dict, dict]:
+        """The dense sizes with ``K'`` for ``K``."""
         g = self.geometry
-        R, C = g.rows, g.cols
-        iw, W = g.index_width, g.tag_width
-        ws = g.dataflow is Dataflow.WEIGHT_STATIONARY
-        window, group, sw = g.window, g.group, g.select_width
-
-        # ---- latched sizes, K' and the fold/cycle state --------------------------------------------------------
-        size_in = {"m": self.m, "n": self.n, "k": self.k}
-        size = {name: Signal(range(g.max_size(name) + 1), name=f"size_{name}") for name in "mnk"}
-        kc = Signal(range(g.max_kc + 1))
+        s.kc = Signal(range(g.max_kc + 1), name="kc")
         # K' = q*n_keep + min(n_keep, p) for K = q*m_group + p: a shift, a mask, a constant multiply, a compare.
-        kc_in = Signal(range(g.max_kc + 1))
-        shift = select_width(window)
+        kc_in = Signal(range(g.max_kc + 1), name="kc_in")
+        shift, group = g.select_width, g.group
         q, p = self.k[shift:], self.k[:shift]
         m.d.comb += kc_in.eq(q * group + (Mux(p > group, group, p) if shift else 0))
-        N, K = size["n"], size["k"]
+        return {**s.size_in, "k": kc_in}, {**s.size, "k": s.kc}
 
-        cyc = Signal(g.cycle_width)                 # cycle within the fold, 0..L-1
-        last = Signal(g.cycle_width)                # L - 1, latched at start
-        rem_r = Signal(range(g.sr_max + 1))         # Sr - r0
-        rem_c = Signal(range(g.max_n + 1))          # Sc - c0 (Sc = N for both dataflows)
-        first_row = Signal()                        # r0 == 0: ws outputs write instead of accumulate
-        busy = self.busy
-        launch = ~busy & self.start
-        fold_end = busy & (cyc == last)
-        row_more = rem_r > R
+    def _fold_latches(self, s: Schedule) -> list:
+        return [s.kc.eq(s.fold_in["k"])]
 
-        # Running products modulo 2**index_width, as in rtl.systolic: fold registers hold r0 * stride (row axis)
-        # or c0 * stride (column axis); cycle registers (cyc - begin) * stride from cycle `begin` of each fold on.
-        fold_regs: list[tuple[Signal, str, object]] = []
-        cycle_regs: list[tuple[Signal, int, object]] = []
+    def _edge_addressing(self, m: Module, s: Schedule) -> None:
+        super()._edge_addressing(m, s)
+        if not s.stationary:
+            s.step = _Walk("t", self.geometry)    # the walk of compressed row t = cyc, advanced every cycle
+            s.cycle_walks.append(s.step)
 
-        def fold_reg(name: str, axis: str, stride: object) -> Signal:
-            reg = Signal(iw, name=name)
-            fold_regs.append((reg, axis, stride))
-            return reg
+    def _stationary_addresses(self, m: Module, s: Schedule) -> None:
+        """ws: compressed ``B`` rows are the dense engine's with ``K'`` rows; the window lanes need the walk."""
+        R = self.geometry.rows
+        N, K = s.size["n"], s.size["k"]
+        s.r0n = s.fold_reg("r0N", "row", N)         # compressed address of row r0
+        s.c0 = s.fold_reg("c0", "col", 1)
+        s.cyc_n = s.cycle_reg("cycN", 0, N)
+        s.t_k = s.cycle_reg("tK", R, K)
+        s.t_n = s.cycle_reg("tN", R, N)
+        s.origin = _Walk("r0", self.geometry)       # the walk of compressed row r0, advanced by R per row fold
+        s.row_walks.append(s.origin)
+        s.col_base, s.col_stride = s.c0, 1
 
-        def cycle_reg(name: str, begin: int, stride: object) -> Signal:
-            reg = Signal(iw, name=name)
-            cycle_regs.append((reg, begin, stride))
-            return reg
+    # ---- edge lanes ---------------------------------------------------------------------------------------------
 
-        def chain(name: str, first, stride: object, count: int) -> list:
-            """``first + l * stride`` for ``l < count``: an adder chain (no multiplier)."""
-            out = [first]
-            for lane in range(1, count):
-                sig = Signal(iw, name=f"{name}{lane}")
-                m.d.comb += sig.eq(out[-1] + stride)
-                out.append(sig)
-            return out
+    def _times_n(self, s: Schedule, select) -> object:
+        """``select * N`` as a shift-and-add over the select bits (the select is log2(m_group) bits)."""
+        total: object = Const(0, s.iw)
+        for bit in range(self.geometry.select_width):
+            total = total + Mux(select[bit], s.size["n"] << bit, 0)
+        return total
 
-        def times_n(select) -> object:
-            """``select * N`` as a shift-and-add over the select bits (the select is log2(m_group) bits)."""
-            total: object = Const(0, iw)
-            for bit in range(sw):
-                total = total + Mux(select[bit], N << bit, 0)
-            return total
-
-        if ws:
-            stream_end = Signal(g.cycle_width)      # R + T: the window lanes read while R <= cyc < R + T
-            load = busy & (cyc < R)
-            top_row_ok = load & (cyc + rem_r >= R)  # tile row R-1-cyc lies inside the fold space
-            stream_on = busy & (cyc >= R) & (cyc < stream_end)
-            r0n = fold_reg("r0N", "row", N)         # compressed address of row r0
-            c0 = fold_reg("c0", "col", 1)
-            cyc_n = cycle_reg("cycN", 0, N)
-            t_k = cycle_reg("tK", R, K)
-            t_n = cycle_reg("tN", R, N)
-            origin = _Walk("r0", g)                 # the walk of compressed row r0, advanced by R per row fold
-        else:
-            drain_at = Signal(g.cycle_width)        # K' - 1 + R: column j drains from cycle drain_at + j on
-            feed_on = busy & (cyc < kc)
-            r0k = fold_reg("r0K", "row", K)
-            r0n = fold_reg("r0N", "row", N)
-            c0 = fold_reg("c0", "col", 1)
-            t_n = cycle_reg("tN", 0, N)             # compressed address of step t's row
-            step = _Walk("t", g)                    # the walk of compressed row t = cyc, advanced every cycle
-
-        # ---- controller ----------------------------------------------------------------------------------------
-        m.d.sync += self.done.eq(0)
-        with m.If(launch):
-            m.d.sync += [size[name].eq(size_in[name]) for name in "mnk"]
-            m.d.sync += [
-                kc.eq(kc_in),
-                busy.eq(1),
-                cyc.eq(0),
-                last.eq((self.m if ws else kc_in) + (2 * R + C - 3)),
-                rem_r.eq(kc_in if ws else self.m),
-                rem_c.eq(self.n),
-                first_row.eq(1),
-            ]
-            m.d.sync += [reg.eq(0) for reg, _, _ in (*fold_regs, *cycle_regs)]
-            if ws:
-                m.d.sync += [stream_end.eq(self.m + R), *origin.zero()]
-            else:
-                m.d.sync += [drain_at.eq(kc_in + (R - 1)), *step.zero()]
-        with m.Elif(fold_end):
-            m.d.sync += cyc.eq(0)
-            m.d.sync += [reg.eq(0) for reg, _, _ in cycle_regs]
-            if not ws:
-                m.d.sync += step.zero()
-            with m.If(row_more):
-                m.d.sync += [rem_r.eq(rem_r - R), first_row.eq(0)]
-                m.d.sync += [reg.eq(reg + stride * R) for reg, axis, stride in fold_regs if axis == "row"]
-                if ws:
-                    m.d.sync += origin.assign(origin.step(R, N))
-            with m.Else():
-                m.d.sync += [rem_r.eq(kc if ws else size["m"]), rem_c.eq(rem_c - C), first_row.eq(1)]
-                m.d.sync += [reg.eq(0) for reg, axis, _ in fold_regs if axis == "row"]
-                m.d.sync += [reg.eq(reg + stride * C) for reg, axis, stride in fold_regs if axis == "col"]
-                if ws:
-                    m.d.sync += origin.zero()
-                with m.If(rem_c <= C):
-                    m.d.sync += [busy.eq(0), self.done.eq(1)]
-        with m.Elif(busy):
-            m.d.sync += cyc.eq(cyc + 1)
-            for reg, begin, stride in cycle_regs:
-                if begin == 0:
-                    m.d.sync += reg.eq(reg + stride)
-                else:
-                    with m.If(cyc >= begin):
-                        m.d.sync += reg.eq(reg + stride)
-            if not ws:
-                m.d.sync += step.assign(step.step(1, N))
-
-        # ---- edge helpers ----------------------------------------------------------------------------------------
-
-        def skewed(name: str, lane: int, signals: list) -> list:
-            """Delay a lane's signals by ``lane`` registers (it reads ``lane`` cycles ahead); tags reset to -1."""
-            for stage in range(lane):
-                delayed = []
-                for label, sig, init in signals:
-                    reg = Signal(sig.shape(), init=init, name=f"{name}_skew{stage}_{label}")
-                    m.d.sync += reg.eq(sig)
-                    delayed.append((label, reg, init))
-                signals = delayed
-            return [sig for _, sig, _ in signals]
-
-        def window_lane(name: str, lane: int, on, base, room, tag):
-            """Read one window (element ``w`` at ``base + w`` if ``w < room``, else 0 and no read), skew it."""
-            win = Signal(window_layout(window), name=f"{name}_win")
-            for w in range(window):
-                ok = Signal(name=f"{name}_ok{w}")
-                m.d.comb += [
-                    ok.eq(on & (room > w)),
-                    self.a_raddr[lane][w].eq(Mux(ok, base + w, 0)),
-                    win[w].eq(Mux(ok, self.a_rdata[lane][w], 0)),
-                ]
-            mon = Signal(signed(W), name=f"{name}_mon")
-            tg = Signal(signed(W), name=f"{name}_tag")
-            m.d.comb += [mon.eq(Mux(on, base, _BUBBLE)), tg.eq(Mux(on, tag, _BUBBLE))]
-            return skewed(name, lane, [("win", win, None), ("mon", mon, _BUBBLE), ("tag", tg, _BUBBLE)])
-
-        def slot_lane(name: str, lane: int, ok, addr, gm, gmn):
-            """Read one compressed slot; return its value, select and filter monitor (bubbles as 0 / 0 / -1)."""
-            val = Signal(OPERAND, name=f"{name}_val")
-            sel = Signal(sw, name=f"{name}_sel")
-            mon = Signal(signed(W), name=f"{name}_mon")
-            named = Signal(name=f"{name}_named")  # a real weight of B, not an empty slot
-            m.d.comb += [self.b_raddr[lane].eq(Mux(ok, addr, 0)), val.eq(Mux(ok, self.b_rvalue[lane], 0))]
-            if sw:
-                m.d.comb += sel.eq(Mux(ok, self.b_rindex[lane], 0))
+    def _window_lane(self, m: Module, name: str, lane: int, on, base, room, tag) -> list:
+        """Read one window (element ``w`` at ``base + w`` if ``w < room``, else 0 and no read), skew it."""
+        g = self.geometry
+        W = g.tag_width
+        win = Signal(window_layout(g.window), name=f"{name}_win")
+        for w in range(g.window):
+            ok = Signal(name=f"{name}_ok{w}")
             m.d.comb += [
-                named.eq(ok & (gm + sel < K)),
-                mon.eq(Mux(named, gmn + times_n(sel) + c0 + lane, _BUBBLE)),
+                ok.eq(on & (room > w)),
+                self.a_raddr[lane][w].eq(Mux(ok, base + w, 0)),
+                win[w].eq(Mux(ok, self.a_rdata[lane][w], 0)),
             ]
-            return val, sel, mon
+        mon = Signal(signed(W), name=f"{name}_mon")
+        tg = Signal(signed(W), name=f"{name}_tag")
+        m.d.comb += [mon.eq(Mux(on, base, _BUBBLE)), tg.eq(Mux(on, tag, _BUBBLE))]
+        return skewed(m, name, lane, [("win", win, None), ("mon", mon, _BUBBLE), ("tag", tg, _BUBBLE)])
 
-        pes = [[SparseProcessingElement(g.dataflow, window=window, tag_width=W) for _ in range(C)]
-               for _ in range(R)]
-        for i in range(R):
-            for j in range(C):
-                m.submodules[f"pe_{i}_{j}"] = pes[i][j]
+    def _slot_lane(self, m: Module, s: Schedule, name: str, lane: int, ok, addr, gm, gmn) -> tuple:
+        """Read one compressed slot; return its value, select and filter monitor (bubbles as 0 / 0 / -1)."""
+        sw = self.geometry.select_width
+        val = Signal(OPERAND, name=f"{name}_val")
+        sel = Signal(sw, name=f"{name}_sel")
+        mon = Signal(signed(self.geometry.tag_width), name=f"{name}_mon")
+        named = Signal(name=f"{name}_named")  # a real weight of B, not an empty slot
+        m.d.comb += [self.b_raddr[lane].eq(Mux(ok, addr, 0)), val.eq(Mux(ok, self.b_rvalue[lane], 0))]
+        if sw:
+            m.d.comb += sel.eq(Mux(ok, self.b_rindex[lane], 0))
+        m.d.comb += [
+            named.eq(ok & (gm + sel < s.size["k"])),
+            mon.eq(Mux(named, gmn + self._times_n(s, sel) + s.c0 + lane, _BUBBLE)),
+        ]
+        return val, sel, mon
 
-        # ---- weight stationary -----------------------------------------------------------------------------------
-        if ws:
-            # Tile row i's walk (compressed row r0 + i): an incrementer chain from the fold origin.
-            rows = [origin]
-            for i in range(1, R):
-                walk = _Walk(f"row{i}", g)
-                m.d.comb += walk.assign(rows[-1].step(1, N))
-                rows.append(walk)
+    def _processing_element(self) -> SparseProcessingElement:
+        g = self.geometry
+        return SparseProcessingElement(g.dataflow, window=g.window, tag_width=g.tag_width)
 
-            # Load cycles: the filter lanes read tile row R-1-cyc, bottom row first.
-            load_gm = Signal(iw)
-            load_gmn = Signal(iw)
-            with m.Switch(cyc):
-                for c in range(R):
-                    with m.Case(c):
-                        m.d.comb += [load_gm.eq(rows[R - 1 - c].gm), load_gmn.eq(rows[R - 1 - c].gmn)]
-            top_addr = Signal(iw)
-            m.d.comb += top_addr.eq(r0n + N * (R - 1) - cyc_n + c0)
-            for j in range(C):
-                ok = Signal(name=f"top{j}_ok")
-                m.d.comb += ok.eq(top_row_ok & (rem_c > j))
-                val, sel, mon = slot_lane(f"top{j}", j, ok, top_addr + j, load_gm, load_gmn)
-                pe = pes[0][j]
-                m.d.comb += [pe.w_in.eq(val), pe.w_valid_in.eq(ok), self.filter_lane[j].eq(mon)]
-                if sw:
-                    m.d.comb += pe.w_index_in.eq(sel)
+    def _fill(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws load: the filter lanes read compressed tile row ``R-1-cyc``; its walk gives the monitors."""
+        g = self.geometry
+        R, iw, N = g.rows, s.iw, s.size["n"]
+        # Tile row i's walk (compressed row r0 + i): an incrementer chain from the fold origin.
+        s.rows = [s.origin]
+        for i in range(1, R):
+            walk = _Walk(f"row{i}", g)
+            m.d.comb += walk.assign(s.rows[-1].step(1, N))
+            s.rows.append(walk)
+        load_gm = Signal(iw, name="load_gm")
+        load_gmn = Signal(iw, name="load_gmn")
+        with m.Switch(s.cyc):
+            for c in range(R):
+                with m.Case(c):
+                    m.d.comb += [load_gm.eq(s.rows[R - 1 - c].gm), load_gmn.eq(s.rows[R - 1 - c].gmn)]
+        top_addr = Signal(iw, name="top_addr")
+        m.d.comb += top_addr.eq(s.r0n + N * (R - 1) - s.cyc_n + s.c0)
+        for j in range(g.cols):
+            ok = Signal(name=f"top{j}_ok")
+            m.d.comb += ok.eq(s.top_row_ok & (s.rem_c > j))
+            val, sel, mon = self._slot_lane(m, s, f"top{j}", j, ok, top_addr + j, load_gm, load_gmn)
+            top = pes[0][j].w_in
+            m.d.comb += [top.data.eq(val), top.tag.eq(ok), self.filter_lane[j].eq(mon)]
+            if g.select_width:
+                m.d.comb += top.index.eq(sel)
 
-            # Streamed windows: array row i takes A[t, g_i*m_group : +window] at cycle R + t + i, tag t*N.
-            for i in range(R):
-                on = Signal(name=f"x{i}_on")
-                base = Signal(iw, name=f"x{i}_base")
-                room = Signal(signed(iw + 2), name=f"x{i}_room")  # K - g_i*m_group: elements left in the row
-                m.d.comb += [on.eq(stream_on & (rem_r > i)), base.eq(t_k + rows[i].gm), room.eq(K - rows[i].gm)]
-                win, mon, tag = window_lane(f"x{i}", i, on, base, room, t_n)
-                m.d.comb += [pes[i][0].x_in.eq(win), pes[i][0].x_tag_in.eq(tag), self.ifmap_lane[i].eq(mon)]
+    def _stream_feed(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws stream: array row ``i`` takes the window ``A[t, g_i*m_group : +window]`` at cycle ``R + t + i``."""
+        g = self.geometry
+        for i in range(g.rows):
+            on = Signal(name=f"x{i}_on")
+            base = Signal(s.iw, name=f"x{i}_base")
+            room = Signal(signed(s.iw + 2), name=f"x{i}_room")  # K - g_i*m_group: elements left in the row
+            m.d.comb += [on.eq(s.stream_on & (s.rem_r > i)), base.eq(s.t_k + s.rows[i].gm),
+                         room.eq(s.size["k"] - s.rows[i].gm)]
+            win, mon, tag = self._window_lane(m, f"x{i}", i, on, base, room, s.t_n)
+            m.d.comb += [pes[i][0].x_in.data.eq(win), pes[i][0].x_in.tag.eq(tag), self.ifmap_lane[i].eq(mon)]
 
-            for i in range(R):
-                for j in range(C):
-                    pe = pes[i][j]
-                    m.d.comb += pe.load.eq(load)
-                    if i > 0:
-                        above = pes[i - 1][j]
-                        m.d.comb += [
-                            pe.w_in.eq(above.w_out), pe.w_valid_in.eq(above.w_valid_out),
-                            pe.p_in.eq(above.p_out), pe.p_tag_in.eq(above.p_tag_out),
-                        ]
-                        if sw:
-                            m.d.comb += pe.w_index_in.eq(above.w_index_out)
-                    else:
-                        m.d.comb += [pe.p_in.eq(0), pe.p_tag_in.eq(_BUBBLE)]
-                    if j > 0:
-                        left = pes[i][j - 1]
-                        m.d.comb += [pe.x_in.eq(left.x_out), pe.x_tag_in.eq(left.x_tag_out)]
-
-            for j in range(C):
-                bottom = pes[R - 1][j]
-                ok = Signal(name=f"out{j}_ok")
-                flat = Signal(iw, name=f"out{j}_idx")
-                m.d.comb += [
-                    ok.eq(busy & (bottom.sum_tag >= 0)),
-                    flat.eq(bottom.sum_tag + c0 + j),
-                    self.o_waddr[j].eq(Mux(ok, flat, 0)),
-                    self.o_we[j].eq(ok),
-                    # Row folds meet here, as in the model's ofmap SRAM: the first writes, later ones add.
-                    self.o_wdata[j].eq(Mux(first_row, bottom.sum, self.o_rdata[j] + bottom.sum)),
-                    self.ofmap_lane[j].eq(Mux(ok, flat, _BUBBLE)),
-                ]
-            return m
-
-        # ---- output stationary -----------------------------------------------------------------------------------
-        # Row i: the window of group g(t) of A[r0+i, :] at (r0+i)*K + g(t)*m_group, tag (r0+i)*N.
-        room = Signal(signed(iw + 2))
-        m.d.comb += room.eq(K - step.gm)
-        row_k = chain("a_rowK", r0k, K, R)
-        row_n = chain("a_tag", r0n, N, R)
-        for i in range(R):
+    def _os_feed(self, m: Module, s: Schedule, pes: list) -> None:
+        """os feed: row ``i`` the window of group ``g(t)`` of ``A[r0+i, :]``; column ``j`` compressed slot
+        ``(t, c0+j)`` with its index, skewed like the windows."""
+        g = self.geometry
+        N, K = s.size["n"], s.size["k"]
+        room = Signal(signed(s.iw + 2), name="room")
+        m.d.comb += room.eq(K - s.step.gm)
+        row_k = chain(m, "a_rowK", s.r0k, K, g.rows, s.iw)
+        row_n = chain(m, "a_tag", s.r0n, N, g.rows, s.iw)
+        for i in range(g.rows):
             on = Signal(name=f"a{i}_on")
-            base = Signal(iw, name=f"a{i}_base")
-            m.d.comb += [on.eq(feed_on & (rem_r > i)), base.eq(row_k[i] + step.gm)]
-            win, mon, tag = window_lane(f"a{i}", i, on, base, room, row_n[i])
-            m.d.comb += [pes[i][0].a_in.eq(win), pes[i][0].a_tag_in.eq(tag), self.ifmap_lane[i].eq(mon)]
-        # Column j: compressed slot (t, c0+j) at t*N + c0 + j, tag c0 + j, skewed like the windows.
-        for j in range(C):
+            base = Signal(s.iw, name=f"a{i}_base")
+            m.d.comb += [on.eq(s.feed_on & (s.rem_r > i)), base.eq(row_k[i] + s.step.gm)]
+            win, mon, tag = self._window_lane(m, f"a{i}", i, on, base, room, row_n[i])
+            m.d.comb += [pes[i][0].a_in.data.eq(win), pes[i][0].a_in.tag.eq(tag), self.ifmap_lane[i].eq(mon)]
+        for j in range(g.cols):
             ok = Signal(name=f"b{j}_ok")
-            m.d.comb += ok.eq(feed_on & (rem_c > j))
-            val, sel, mon = slot_lane(f"b{j}", j, ok, t_n + c0 + j, step.gm, step.gmn)
-            tag = Signal(signed(W), name=f"b{j}_tag")
-            m.d.comb += tag.eq(Mux(ok, c0 + j, _BUBBLE))
-            val, sel, mon, tag = skewed(f"b{j}", j, [("val", val, 0), ("sel", sel, 0), ("mon", mon, _BUBBLE),
-                                                      ("tag", tag, _BUBBLE)])
-            pe = pes[0][j]
-            m.d.comb += [pe.b_in.eq(val), pe.b_tag_in.eq(tag), self.filter_lane[j].eq(mon)]
-            if sw:
-                m.d.comb += pe.b_index_in.eq(sel)
-
-        for j in range(C):
-            drain = Signal(name=f"drain{j}")
-            m.d.comb += drain.eq(busy & (cyc >= drain_at + j))
-            for i in range(R):
-                pe = pes[i][j]
-                m.d.comb += pe.drain.eq(drain)
-                if i > 0:
-                    above = pes[i - 1][j]
-                    m.d.comb += [
-                        pe.b_in.eq(above.b_out), pe.b_tag_in.eq(above.b_tag_out),
-                        pe.acc_in.eq(above.acc_out), pe.acc_tag_in.eq(above.acc_tag_out),
-                    ]
-                    if sw:
-                        m.d.comb += pe.b_index_in.eq(above.b_index_out)
-                else:
-                    m.d.comb += [pe.acc_in.eq(0), pe.acc_tag_in.eq(_BUBBLE)]
-                if j > 0:
-                    left = pes[i][j - 1]
-                    m.d.comb += [pe.a_in.eq(left.a_out), pe.a_tag_in.eq(left.a_tag_out)]
-            drain_output(m, self, pes[R - 1][j], drain, j)
-        return m
+            m.d.comb += ok.eq(s.feed_on & (s.rem_c > j))
+            val, sel, mon = self._slot_lane(m, s, f"b{j}", j, ok, s.t_n + s.c0 + j, s.step.gm, s.step.gmn)
+            tag = Signal(signed(g.tag_width), name=f"b{j}_tag")
+            m.d.comb += tag.eq(Mux(ok, s.c0 + j, _BUBBLE))
+            val, sel, mon, tag = skewed(m, f"b{j}", j, [("val", val, 0), ("sel", sel, 0), ("mon", mon, _BUBBLE),
+                                                         ("tag", tag, _BUBBLE)])
+            top = pes[0][j].b_in
+            m.d.comb += [top.data.eq(val), top.tag.eq(tag), self.filter_lane[j].eq(mon)]
+            if g.select_width:
+                m.d.comb += top.index.eq(sel)
 
 
-class SparseSystolicGemm(wiring.Component):
+def chain(m: Module, name: str, first, stride: object, count: int, width: int) -> list:
+    """``first + l * stride`` for ``l < count``: an adder chain (no multiplier)."""
+    out = [first]
+    for lane in range(1, count):
+        sig = Signal(width, name=f"{name}{lane}")
+        m.d.comb += sig.eq(out[-1] + stride)
+        out.append(sig)
+    return out
+
+
+class SparseSystolicGemm(SystolicGemm):
     """A whole N:M sparse GEMM engine with its operand memories: the verification top.
 
     ``O = A @ decompressed(B)`` for run-time sizes ``m x k`` by ``k x n``, ``B`` loaded compressed, on the ``R x
@@ -610,40 +459,20 @@ class SparseSystolicGemm(wiring.Component):
     def __init__(self, arch: SystolicArray, *, n_keep: int, m_group: int, max_m: int, max_n: int,
                  max_k: int) -> None:
         g = SparseGeometry.from_arch(arch, n_keep=n_keep, m_group=m_group, max_m=max_m, max_n=max_n, max_k=max_k)
-        for name, depth in (("A", max_m * max_k), ("W", g.max_kc * max_n), ("O", max_m * max_n)):
-            if depth > MAX_MEMORY_DEPTH:
-                raise ValueError(f"memory {name} would hold {depth} words, more than {MAX_MEMORY_DEPTH}; "
-                                 "lower max_m, max_n or max_k")
-        self.arch = arch
-        self.geometry = g
-        self.addr_width = g.index_width
-        self.tag_width = g.tag_width
-        addr = unsigned(self.addr_width)
-        members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
-            "a_we": In(1), "a_addr": In(addr), "a_wdata": In(OPERAND),
-            "w_we": In(1), "w_addr": In(addr), "w_value": In(OPERAND), "w_index": In(g.index_port_width),
-            "o_addr": In(addr), "o_rdata": Out(PSUM),
-        }
-        members.update(monitor_members(g))
-        super().__init__(members)
+        addr = unsigned(g.index_width)
+        self._build(arch, g, {"W": g.max_kc * max_n}, {
+            "w_we": In(1), "w_addr": In(addr), "w_value": In(OPERAND), "w_index": In(g.index_port_width)})
 
-    def elaborate(self, platform: object) -> Module:
-        """Describe the hardware (called by Amaranth, not by users)."""
-        m = Module()
+    def _core(self) -> SparseSystolicCore:
         g = self.geometry
-        core = SparseSystolicCore(self.arch, n_keep=g.n_keep, m_group=g.m_group, max_m=g.max_m, max_n=g.max_n,
+        return SparseSystolicCore(self.arch, n_keep=g.n_keep, m_group=g.m_group, max_m=g.max_m, max_n=g.max_n,
                                   max_k=g.max_k)
-        m.submodules.core = core
-        connect_core(m, self, core)
 
+    def _operand_memories(self, m: Module, core: SparseSystolicCore) -> None:
+        """``A`` with one read port per window element of each lane, and the compressed weights ``W``."""
+        g = self.geometry
         mem_a = m.submodules.mem_a = Memory(shape=OPERAND, depth=g.max_m * g.max_k, init=[])
-        load_a = mem_a.write_port()
-        m.d.comb += [load_a.en.eq(self.a_we & ~core.busy), load_a.addr.eq(self.a_addr),
-                     load_a.data.eq(self.a_wdata)]
+        load_port(m, mem_a, self.a_we & ~core.busy, self.a_addr, self.a_wdata)
         for lane in range(g.rows):
             for w in range(g.window):
                 port = mem_a.read_port(domain="comb")
@@ -652,17 +481,12 @@ class SparseSystolicGemm(wiring.Component):
         # One word per compressed slot: the value and its index side by side, as SAT stores them.
         slot = data.StructLayout({"value": OPERAND, "index": unsigned(g.index_port_width)})
         mem_w = m.submodules.mem_w = Memory(shape=slot, depth=g.max_kc * g.max_n, init=[])
-        load_w = mem_w.write_port()
-        m.d.comb += [load_w.en.eq(self.w_we & ~core.busy), load_w.addr.eq(self.w_addr),
-                     load_w.data.value.eq(self.w_value), load_w.data.index.eq(self.w_index)]
+        load_port(m, mem_w, self.w_we & ~core.busy, self.w_addr, {"value": self.w_value, "index": self.w_index})
         for lane in range(g.cols):
             port = mem_w.read_port(domain="comb")
             m.d.comb += [port.addr.eq(core.b_raddr[lane]), core.b_rvalue[lane].eq(port.data.value)]
             if g.select_width:
                 m.d.comb += core.b_rindex[lane].eq(port.data.index)
-
-        result_memory(m, self, core, g)
-        return m
 
 
 def sparse_design_stem(rows: int, cols: int, dataflow: str, n_keep: int, m_group: int) -> str:

@@ -12,9 +12,16 @@ Two components
     Controller + edge skew registers + the ``R x C`` :class:`~rtl.pe.ProcessingElement` array, *without* the
     operand memories: it drives read addresses (one per edge lane) and takes the read data back in the same
     cycle, and it drives one write (address, data, enable) per output lane. This is the part to synthesize.
+    Its ``elaborate`` is a sequence of named parts in the order they are built: fold state and sizes, edge
+    addressing, controller, PE array, then ws/is fill (stationary load), stream feed, array joins and output lanes,
+    or os feed and column drain. :mod:`rtl.sparse` overrides only the parts that differ.
 :class:`SystolicGemm`
     The verification top: a :class:`SystolicCore` plus the ``A``, ``B`` and ``O`` memories
     (:class:`amaranth.lib.memory.Memory`), load ports, and a result read port.
+
+Neighbouring PEs are joined with :func:`amaranth.lib.wiring.connect` over their :class:`~rtl.pe.Flow` ports. The
+order in which the parts make their statements is the order the generated Verilog's internal names are numbered
+in, so it is kept as it was: the Verilog of every dense design is byte for byte what it was before the split.
 
 How the edges work
 ------------------
@@ -72,7 +79,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -182,6 +189,10 @@ class SystolicGeometry:
         """``max_m``, ``max_n`` or ``max_k`` by letter."""
         return {"m": self.max_m, "n": self.max_n, "k": self.max_k}[name]
 
+    def fold_max(self, name: str) -> int:
+        """Largest value of the size ``name`` the folds are made of (the sparse engine folds ``K'``, not ``K``)."""
+        return self.max_size(name)
+
     @property
     def cycle_width(self) -> int:
         """Bits of the in-fold cycle counter: holds ``L - 1`` for the longest stream."""
@@ -189,7 +200,18 @@ class SystolicGeometry:
         return (2 * self.rows + self.cols + t_max).bit_length()
 
 
+def control_members() -> dict:
+    """Start, the run-time sizes, busy and done: the control ports of every engine and core."""
+    return {
+        "start": In(1),
+        "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
+        "busy": Out(1),
+        "done": Out(1),
+    }
+
+
 def monitor_members(g: SystolicGeometry) -> dict:
+    """The three edge demand monitors: one signed flat index per lane, -1 for none."""
     tag = signed(g.tag_width)
     return {
         "ifmap_lane": Out(data.ArrayLayout(tag, g.ifmap_lanes)),
@@ -198,12 +220,83 @@ def monitor_members(g: SystolicGeometry) -> dict:
     }
 
 
+class Schedule:
+    """The controller's state and the edge addressing of one core, shared by its named parts while it elaborates.
+
+    Attributes are set by :meth:`SystolicCore._fold_state` (sizes, fold and cycle counters) and
+    :meth:`SystolicCore._edge_addressing` (the running products and the per-dataflow edge expressions).
+    """
+
+    def __init__(self, index_width: int, stationary: bool) -> None:
+        self.iw = index_width
+        self.stationary = stationary
+        # Running products, all modulo 2**index_width (valid lanes never exceed max_index). Fold registers hold
+        # ``r0 * stride`` (row axis) or ``c0 * stride`` (column axis); cycle registers hold ``(cyc - begin) *
+        # stride`` from cycle ``begin`` of each fold on (0 before). Strides are 1 or a latched size.
+        self.fold_regs: list[tuple[Signal, str, object]] = []
+        self.cycle_regs: list[tuple[Signal, int, object]] = []
+        # Group walks (N:M sparse only): advanced by R per row fold, or by one row per cycle.
+        self.row_walks: list = []
+        self.cycle_walks: list = []
+
+    def fold_reg(self, name: str, axis: str, stride: object) -> Signal:
+        reg = Signal(self.iw, name=name)
+        self.fold_regs.append((reg, axis, stride))
+        return reg
+
+    def cycle_reg(self, name: str, begin: int, stride: object) -> Signal:
+        reg = Signal(self.iw, name=name)
+        self.cycle_regs.append((reg, begin, stride))
+        return reg
+
+
+def lane_offsets(m: Module, name: str, stride: object, count: int, width: int) -> list:
+    """``l * stride`` for each lane: constants for stride 1, else an adder chain (no multiplier)."""
+    if isinstance(stride, int):
+        return [Const(l * stride, width) for l in range(count)]
+    offsets: list = [Const(0, width)]
+    for l in range(1, count):
+        off = Signal(width, name=f"{name}_off{l}")
+        m.d.comb += off.eq(offsets[-1] + stride)
+        offsets.append(off)
+    return offsets
+
+
+def skewed(m: Module, name: str, lane: int, signals: list) -> list:
+    """Delay a lane's ``(label, signal, init)`` triples by ``lane`` registers (lane ``l`` reads ``l`` cycles
+    ahead); return the delayed signals. Tags and monitors reset to -1 (their ``init``)."""
+    for stage in range(lane):
+        delayed = []
+        for label, sig, init in signals:
+            reg = Signal(sig.shape(), init=init, name=f"{name}_skew{stage}_{label}")
+            m.d.sync += reg.eq(sig)
+            delayed.append((label, reg, init))
+        signals = delayed
+    return [sig for _, sig, _ in signals]
+
+
+def join_neighbours(m: Module, pes: list, i: int, j: int, *, down: tuple[str, str], right: str) -> None:
+    """Join PE ``(i, j)`` to its neighbours with :func:`~amaranth.lib.wiring.connect`: the flows named in ``down``
+    (an operand, then the partial sum or accumulator) come from the PE above, ``right`` from the PE on the left.
+    The top row's partial sum starts at 0 with tag -1."""
+    pe = pes[i][j]
+    if i > 0:
+        for name in down:
+            wiring.connect(m, getattr(pes[i - 1][j], f"{name}_out"), getattr(pe, f"{name}_in"))
+    else:
+        first = getattr(pe, f"{down[-1]}_in")
+        m.d.comb += [first.data.eq(0), first.tag.eq(_BUBBLE)]
+    if j > 0:
+        wiring.connect(m, getattr(pes[i][j - 1], f"{right}_out"), getattr(pe, f"{right}_in"))
+
+
 class SystolicCore(wiring.Component):
     """The memory-less systolic GEMM engine: controller, edge skew registers and the PE array.
 
     This is the synthesizable core of :class:`SystolicGemm` (which adds nothing but the operand memories, load
     ports and a result port); synthesize this one to measure the array without memories. The controller,
-    timing, monitors and tags are described in the module docstring.
+    timing, monitors and tags are described in the module docstring. The N:M sparse core
+    (:class:`rtl.sparse.SparseSystolicCore`) extends this one: it replaces only the operand feed.
 
     Parameters
     ----------
@@ -243,18 +336,22 @@ class SystolicCore(wiring.Component):
 
     def __init__(self, arch: SystolicArray, *, max_m: int, max_n: int, max_k: int) -> None:
         g = SystolicGeometry.from_arch(arch, max_m=max_m, max_n=max_n, max_k=max_k)
-        self.arch = arch
-        self.geometry = g
         idx = unsigned(g.index_width)
-        members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
+        self._build(arch, g, {
             "a_raddr": Out(data.ArrayLayout(idx, g.ifmap_lanes)),
             "a_rdata": In(data.ArrayLayout(OPERAND, g.ifmap_lanes)),
             "b_raddr": Out(data.ArrayLayout(idx, g.filter_lanes)),
             "b_rdata": In(data.ArrayLayout(OPERAND, g.filter_lanes)),
+        })
+
+    def _build(self, arch: SystolicArray, g: SystolicGeometry, operand_ports: dict) -> None:
+        """Create the ports: control and sizes, the operand read ports given, the output lanes, the monitors."""
+        self.arch = arch
+        self.geometry = g
+        idx = unsigned(g.index_width)
+        members = {
+            **control_members(),
+            **operand_ports,
             "o_waddr": Out(data.ArrayLayout(idx, g.ofmap_lanes)),
             "o_we": Out(data.ArrayLayout(unsigned(1), g.ofmap_lanes)),
             "o_wdata": Out(data.ArrayLayout(PSUM, g.ofmap_lanes)),
@@ -264,267 +361,280 @@ class SystolicCore(wiring.Component):
         members.update(monitor_members(g))
         super().__init__(members)
 
-    # ------------------------------------------------------------------------------------------------------------
+    # ---- the parts, in the order they are elaborated --------------------------------------------------------------
 
     def elaborate(self, platform: object) -> Module:
         """Describe the hardware (called by Amaranth, not by users)."""
         m = Module()
+        s = self._fold_state(m)
+        self._edge_addressing(m, s)
+        self._controller(m, s)
+        pes = self._pe_array(m)
+        if s.stationary:
+            self._fill(m, s, pes)
+            self._stream_feed(m, s, pes)
+            self._join_stationary(m, s, pes)
+            self._output_lanes(m, s, pes)
+        else:
+            self._os_feed(m, s, pes)
+            self._drain_columns(m, s, pes)
+        return m
+
+    def _fold_sizes(self, m: Module, s: Schedule) -> tuple[dict, dict]:
+        """The GEMM sizes the folds are made of, at the start edge and latched: ``m``, ``n``, ``k``."""
+        return s.size_in, s.size
+
+    def _fold_latches(self, s: Schedule) -> list:
+        """Further registers latched at the start edge besides the sizes (none for the dense engine)."""
+        return []
+
+    def _fold_state(self, m: Module) -> Schedule:
+        """Latched sizes and the fold/cycle state: in-fold cycle, fold length, remaining fold space."""
+        g = self.geometry
+        s = Schedule(g.index_width, g.dataflow is not Dataflow.OUTPUT_STATIONARY)
+        s.size_in = {"m": self.m, "n": self.n, "k": self.k}
+        s.size = {name: Signal(range(g.max_size(name) + 1), name=f"size_{name}") for name in "mnk"}
+        s.fold_in, s.fold = self._fold_sizes(m, s)
+        sr_name, sc_name, _ = g.fold_size_names
+        s.cyc = Signal(g.cycle_width, name="cyc")                   # cycle within the fold, 0..L-1
+        s.last = Signal(g.cycle_width, name="last")                 # L - 1, latched at start
+        s.rem_r = Signal(range(g.fold_max(sr_name) + 1), name="rem_r")  # Sr - r0: fold-space rows from r0 on
+        s.rem_c = Signal(range(g.fold_max(sc_name) + 1), name="rem_c")  # Sc - c0
+        s.first_row = Signal(name="first_row")     # r0 == 0: ws/is outputs write instead of accumulate
+        return s
+
+    def _edge_addressing(self, m: Module, s: Schedule) -> None:
+        """Per-dataflow edge timing and running products (comb), see the module docstring."""
+        g = self.geometry
+        R = g.rows
+        busy, cyc = self.busy, s.cyc
+        N, K = s.size["n"], s.size["k"]
+        if s.stationary:
+            s.stream_end = Signal(g.cycle_width, name="stream_end")  # R + T: streamed lanes read R <= cyc < R + T
+            s.load = busy & (cyc < R)
+            # Stationary tile row R-1-cyc is real when it lies inside the fold space: R-1-cyc < rem_r.
+            s.top_row_ok = s.load & (cyc + s.rem_r >= R)
+            s.stream_on = busy & (cyc >= R) & (cyc < s.stream_end)
+            self._stationary_addresses(m, s)
+        else:
+            s.drain_at = Signal(g.cycle_width, name="drain_at")  # T - 1 + R: column j drains from drain_at + j on
+            s.feed_on = busy & (cyc < s.fold["k"])
+            s.r0k = s.fold_reg("r0K", "row", K)
+            s.r0n = s.fold_reg("r0N", "row", N)
+            s.c0 = s.fold_reg("c0", "col", 1)
+            s.t_n = s.cycle_reg("tN", 0, N)
+
+    def _stationary_addresses(self, m: Module, s: Schedule) -> None:
+        """ws/is: where the stationary tile, the streamed lanes and the output columns are in memory."""
+        R = self.geometry.rows
+        N, K, cyc = s.size["n"], s.size["k"], s.cyc
+        if self.geometry.dataflow is Dataflow.WEIGHT_STATIONARY:
+            # Stationary B (K x N): B[r0+R-1-cyc, c0+j] at (r0+R-1-cyc)*N + c0 + j.
+            r0 = s.fold_reg("r0", "row", 1)
+            r0n = s.fold_reg("r0N", "row", N)
+            c0 = s.fold_reg("c0", "col", 1)
+            cyc_n = s.cycle_reg("cycN", 0, N)
+            t_k = s.cycle_reg("tK", R, K)
+            t_n = s.cycle_reg("tN", R, N)
+            s.top_base, s.top_stride = r0n + N * (R - 1) - cyc_n + c0, 1
+            # Streamed A[t, r0+i] at t*K + r0 + i; its array tag t*N.
+            s.stream_base, s.stream_stride, s.stream_tag = t_k + r0, 1, t_n
+            s.col_base, s.col_stride = c0, 1
+        else:
+            # Stationary A^T (K x M): A[c0+j, r0+R-1-cyc] at (c0+j)*K + r0 + R-1-cyc.
+            r0 = s.fold_reg("r0", "row", 1)
+            r0n = s.fold_reg("r0N", "row", N)
+            c0k = s.fold_reg("c0K", "col", K)
+            c0n = s.fold_reg("c0N", "col", N)
+            s.top_base, s.top_stride = c0k + r0 + (R - 1) - cyc, K
+            # Streamed B^T[t, r0+i] = B[r0+i, t] at (r0+i)*N + t; its array tag t.
+            t = cyc - R
+            s.stream_base, s.stream_stride, s.stream_tag = r0n + t, N, t
+            s.col_base, s.col_stride = c0n, N
+
+    def _controller(self, m: Module, s: Schedule) -> None:
+        """Start, fold order (column fold outer, row fold inner), in-fold cycle, busy/done."""
         g = self.geometry
         R, C = g.rows, g.cols
-        iw, W = g.index_width, g.tag_width
-        flow = g.dataflow
-        stationary = flow is not Dataflow.OUTPUT_STATIONARY
-
-        # ---- latched sizes and the fold/cycle state ----------------------------------------------------------
-        size_in = {"m": self.m, "n": self.n, "k": self.k}
-        size = {name: Signal(range(g.max_size(name) + 1), name=f"size_{name}") for name in "mnk"}
         sr_name, sc_name, t_name = g.fold_size_names
-        sr_max, sc_max = g.max_size(sr_name), g.max_size(sc_name)
+        busy, cyc, N = self.busy, s.cyc, s.size["n"]
+        launch = ~busy & self.start
+        fold_end = busy & (cyc == s.last)
+        row_more = s.rem_r > R
 
-        cyc = Signal(g.cycle_width)                 # cycle within the fold, 0..L-1
-        last = Signal(g.cycle_width)                # L - 1, latched at start
-        rem_r = Signal(range(sr_max + 1))           # Sr - r0: rows of the fold space from this row fold on
-        rem_c = Signal(range(sc_max + 1))           # Sc - c0
-        first_row = Signal()                        # r0 == 0: ws/is outputs write instead of accumulate
-        launch = ~self.busy & self.start
-        fold_end = self.busy & (cyc == last)
-        row_more = rem_r > R
-
-        # Running products, all modulo 2**index_width (valid lanes never exceed max_index). Fold registers hold
-        # ``r0 * stride`` (row axis) or ``c0 * stride`` (column axis); cycle registers hold ``(cyc - begin) *
-        # stride`` from cycle ``begin`` of each fold on (0 before). Strides are 1 or a latched size.
-        fold_regs: list[tuple[Signal, str, object]] = []
-        cycle_regs: list[tuple[Signal, int, object]] = []
-
-        def fold_reg(name: str, axis: str, stride: object) -> Signal:
-            reg = Signal(iw, name=name)
-            fold_regs.append((reg, axis, stride))
-            return reg
-
-        def cycle_reg(name: str, begin: int, stride: object) -> Signal:
-            reg = Signal(iw, name=name)
-            cycle_regs.append((reg, begin, stride))
-            return reg
-
-        N, K = size["n"], size["k"]
-
-        # ---- per-dataflow edge addressing (comb), see the module docstring -----------------------------------
-        busy = self.busy
-        if stationary:
-            stream_end = Signal(g.cycle_width)      # R + T: the streamed lanes read while R <= cyc < R + T
-            load = busy & (cyc < R)
-            # Stationary tile row R-1-cyc is real when it lies inside the fold space: R-1-cyc < rem_r.
-            top_row_ok = load & (cyc + rem_r >= R)
-            stream_on = busy & (cyc >= R) & (cyc < stream_end)
-            if flow is Dataflow.WEIGHT_STATIONARY:
-                # Stationary B (K x N): B[r0+R-1-cyc, c0+j] at (r0+R-1-cyc)*N + c0 + j.
-                r0 = fold_reg("r0", "row", 1)
-                r0n = fold_reg("r0N", "row", N)
-                c0 = fold_reg("c0", "col", 1)
-                cyc_n = cycle_reg("cycN", 0, N)
-                t_k = cycle_reg("tK", R, K)
-                t_n = cycle_reg("tN", R, N)
-                top_base = r0n + N * (R - 1) - cyc_n + c0
-                top_stride: object = 1
-                # Streamed A[t, r0+i] at t*K + r0 + i; its array tag t*N.
-                stream_base, stream_stride = t_k + r0, 1
-                stream_tag = t_n
-                col_base, col_stride = c0, 1
-            else:
-                # Stationary A^T (K x M): A[c0+j, r0+R-1-cyc] at (c0+j)*K + r0 + R-1-cyc.
-                r0 = fold_reg("r0", "row", 1)
-                r0n = fold_reg("r0N", "row", N)
-                c0k = fold_reg("c0K", "col", K)
-                c0n = fold_reg("c0N", "col", N)
-                top_base = c0k + r0 + (R - 1) - cyc
-                top_stride = K
-                # Streamed B^T[t, r0+i] = B[r0+i, t] at (r0+i)*N + t; its array tag t.
-                t = cyc - R
-                stream_base, stream_stride = r0n + t, N
-                stream_tag = t
-                col_base, col_stride = c0n, N
-        else:
-            drain_at = Signal(g.cycle_width)        # K - 1 + R: column j drains from cycle drain_at + j on
-            feed_on = busy & (cyc < K)
-            r0k = fold_reg("r0K", "row", K)
-            r0n = fold_reg("r0N", "row", N)
-            c0 = fold_reg("c0", "col", 1)
-            t_n = cycle_reg("tN", 0, N)
-
-        # ---- controller ----------------------------------------------------------------------------------------
         m.d.sync += self.done.eq(0)
         with m.If(launch):
-            m.d.sync += [size[name].eq(size_in[name]) for name in "mnk"]
+            m.d.sync += [s.size[name].eq(s.size_in[name]) for name in "mnk"]
+            m.d.sync += self._fold_latches(s)
             m.d.sync += [
-                self.busy.eq(1),
+                busy.eq(1),
                 cyc.eq(0),
-                last.eq(size_in[t_name] + (2 * R + C - 3)),
-                rem_r.eq(size_in[sr_name]),
-                rem_c.eq(size_in[sc_name]),
-                first_row.eq(1),
+                s.last.eq(s.fold_in[t_name] + (2 * R + C - 3)),
+                s.rem_r.eq(s.fold_in[sr_name]),
+                s.rem_c.eq(s.fold_in[sc_name]),
+                s.first_row.eq(1),
             ]
-            if stationary:
-                m.d.sync += stream_end.eq(size_in[t_name] + R)
+            if s.stationary:
+                m.d.sync += s.stream_end.eq(s.fold_in[t_name] + R)
             else:
-                m.d.sync += drain_at.eq(self.k + (R - 1))
-            m.d.sync += [reg.eq(0) for reg, _, _ in (*fold_regs, *cycle_regs)]
+                m.d.sync += s.drain_at.eq(s.fold_in[t_name] + (R - 1))
+            m.d.sync += [reg.eq(0) for reg, _, _ in (*s.fold_regs, *s.cycle_regs)]
+            for walk in (*s.row_walks, *s.cycle_walks):
+                m.d.sync += walk.zero()
         with m.Elif(fold_end):
             m.d.sync += cyc.eq(0)
-            m.d.sync += [reg.eq(0) for reg, _, _ in cycle_regs]
+            m.d.sync += [reg.eq(0) for reg, _, _ in s.cycle_regs]
+            for walk in s.cycle_walks:
+                m.d.sync += walk.zero()
             with m.If(row_more):
-                m.d.sync += [rem_r.eq(rem_r - R), first_row.eq(0)]
-                m.d.sync += [reg.eq(reg + stride * R) for reg, axis, stride in fold_regs if axis == "row"]
+                m.d.sync += [s.rem_r.eq(s.rem_r - R), s.first_row.eq(0)]
+                m.d.sync += [reg.eq(reg + stride * R) for reg, axis, stride in s.fold_regs if axis == "row"]
+                for walk in s.row_walks:
+                    m.d.sync += walk.assign(walk.step(R, N))
             with m.Else():
-                m.d.sync += [rem_r.eq(size[sr_name]), rem_c.eq(rem_c - C), first_row.eq(1)]
-                m.d.sync += [reg.eq(0) for reg, axis, _ in fold_regs if axis == "row"]
-                m.d.sync += [reg.eq(reg + stride * C) for reg, axis, stride in fold_regs if axis == "col"]
-                with m.If(rem_c <= C):
-                    m.d.sync += [self.busy.eq(0), self.done.eq(1)]
+                m.d.sync += [s.rem_r.eq(s.fold[sr_name]), s.rem_c.eq(s.rem_c - C), s.first_row.eq(1)]
+                m.d.sync += [reg.eq(0) for reg, axis, _ in s.fold_regs if axis == "row"]
+                m.d.sync += [reg.eq(reg + stride * C) for reg, axis, stride in s.fold_regs if axis == "col"]
+                for walk in s.row_walks:
+                    m.d.sync += walk.zero()
+                with m.If(s.rem_c <= C):
+                    m.d.sync += [busy.eq(0), self.done.eq(1)]
         with m.Elif(busy):
             m.d.sync += cyc.eq(cyc + 1)
-            for reg, begin, stride in cycle_regs:
+            for reg, begin, stride in s.cycle_regs:
                 if begin == 0:
                     m.d.sync += reg.eq(reg + stride)
                 else:
                     with m.If(cyc >= begin):
                         m.d.sync += reg.eq(reg + stride)
+            for walk in s.cycle_walks:
+                m.d.sync += walk.assign(walk.step(1, N))
 
-        # ---- helpers for edge lanes ----------------------------------------------------------------------------
+    # ---- edge lanes -----------------------------------------------------------------------------------------------
 
-        def lane_offsets(name: str, stride: object, count: int) -> list:
-            """``l * stride`` for each lane: constants for stride 1, else an adder chain (no multiplier)."""
-            if isinstance(stride, int):
-                return [Const(l * stride, iw) for l in range(count)]
-            offsets: list = [Const(0, iw)]
-            for l in range(1, count):
-                off = Signal(iw, name=f"{name}_off{l}")
-                m.d.comb += off.eq(offsets[-1] + stride)
-                offsets.append(off)
-            return offsets
+    def _read_lane(self, m: Module, name: str, valid, index, raddr, rdata) -> tuple:
+        """Drive one read port; return (value, monitor index, ok) with bubbles as 0 / -1 / 0."""
+        g = self.geometry
+        ok = Signal(name=f"{name}_ok")
+        idx = Signal(g.index_width, name=f"{name}_idx")
+        val = Signal(OPERAND, name=f"{name}_val")
+        mon = Signal(signed(g.tag_width), name=f"{name}_mon")
+        m.d.comb += [
+            ok.eq(valid), idx.eq(index),
+            raddr.eq(Mux(ok, idx, 0)),
+            val.eq(Mux(ok, rdata, 0)),
+            mon.eq(Mux(ok, idx, _BUBBLE)),
+        ]
+        return val, mon, ok
 
-        def read_lane(name: str, valid, index, raddr, rdata):
-            """Drive one read port; return (value, monitor index, ok) with bubbles as 0 / -1 / 0."""
-            ok = Signal(name=f"{name}_ok")
-            idx = Signal(iw, name=f"{name}_idx")
-            val = Signal(OPERAND, name=f"{name}_val")
-            mon = Signal(signed(W), name=f"{name}_mon")
-            m.d.comb += [
-                ok.eq(valid), idx.eq(index),
-                raddr.eq(Mux(ok, idx, 0)),
-                val.eq(Mux(ok, rdata, 0)),
-                mon.eq(Mux(ok, idx, _BUBBLE)),
-            ]
-            return val, mon, ok
+    def _streamed_lanes(self, m: Module, name: str, count: int, on, rem, base, stride, tag_of, raddr,
+                        rdata) -> list:
+        """Unskewed reads of ``count`` streamed lanes, then their skew registers; return the edge triples."""
+        g = self.geometry
+        offsets = lane_offsets(m, f"{name}_idx", stride, count, g.index_width)
+        edges = []
+        for l in range(count):
+            val, mon, ok = self._read_lane(m, f"{name}{l}", on & (rem > l), base + offsets[l], raddr[l], rdata[l])
+            tag = Signal(signed(g.tag_width), name=f"{name}{l}_tag")
+            m.d.comb += tag.eq(Mux(ok, tag_of(l), _BUBBLE))
+            edges.append(skewed(m, f"{name}{l}", l, [("val", val, None), ("mon", mon, _BUBBLE),
+                                                     ("tag", tag, _BUBBLE)]))
+        return edges
 
-        def skewed(name: str, lane: int, val, mon, tag):
-            """Delay (value, monitor, tag) by ``lane`` registers: lane ``l`` reads ``l`` cycles ahead."""
-            for stage in range(lane):
-                nval = Signal(OPERAND, name=f"{name}_skew{stage}_val")
-                nmon = Signal(signed(W), init=_BUBBLE, name=f"{name}_skew{stage}_mon")
-                ntag = Signal(signed(W), init=_BUBBLE, name=f"{name}_skew{stage}_tag")
-                m.d.sync += [nval.eq(val), nmon.eq(mon), ntag.eq(tag)]
-                val, mon, tag = nval, nmon, ntag
-            return val, mon, tag
+    def _processing_element(self) -> ProcessingElement:
+        return ProcessingElement(self.geometry.dataflow, tag_width=self.geometry.tag_width)
 
-        def streamed_lanes(name: str, count: int, on, rem, base, stride, tag_of, raddr, rdata):
-            """Unskewed reads of ``count`` streamed lanes, then their skew registers; return the edge triples."""
-            offsets = lane_offsets(f"{name}_idx", stride, count)
-            edges = []
-            for l in range(count):
-                val, mon, ok = read_lane(f"{name}{l}", on & (rem > l), base + offsets[l], raddr[l], rdata[l])
-                tag = Signal(signed(W), name=f"{name}{l}_tag")
-                m.d.comb += tag.eq(Mux(ok, tag_of(l), _BUBBLE))
-                edges.append(skewed(f"{name}{l}", l, val, mon, tag))
-            return edges
-
-        pes = [[ProcessingElement(flow, tag_width=W) for _ in range(C)] for _ in range(R)]
-        for i in range(R):
-            for j in range(C):
+    def _pe_array(self, m: Module) -> list[list[ProcessingElement]]:
+        """The ``R x C`` PEs, as submodules ``pe_<i>_<j>``."""
+        g = self.geometry
+        pes = [[self._processing_element() for _ in range(g.cols)] for _ in range(g.rows)]
+        for i in range(g.rows):
+            for j in range(g.cols):
                 m.submodules[f"pe_{i}_{j}"] = pes[i][j]
+        return pes
 
-        # ---- stationary family (ws / is) -----------------------------------------------------------------------
-        if stationary:
-            if flow is Dataflow.WEIGHT_STATIONARY:
-                top_raddr, top_rdata, top_monitor = self.b_raddr, self.b_rdata, self.filter_lane
-                st_raddr, st_rdata, st_monitor = self.a_raddr, self.a_rdata, self.ifmap_lane
-            else:
-                top_raddr, top_rdata, top_monitor = self.a_raddr, self.a_rdata, self.ifmap_lane
-                st_raddr, st_rdata, st_monitor = self.b_raddr, self.b_rdata, self.filter_lane
+    def _stationary_ports(self) -> tuple:
+        """``(raddr, rdata, monitor)`` of the stationary (top) edge and of the streamed (left) edge."""
+        if self.geometry.dataflow is Dataflow.WEIGHT_STATIONARY:
+            return (self.b_raddr, self.b_rdata, self.filter_lane), (self.a_raddr, self.a_rdata, self.ifmap_lane)
+        return (self.a_raddr, self.a_rdata, self.ifmap_lane), (self.b_raddr, self.b_rdata, self.filter_lane)
 
-            top_offsets = lane_offsets("top_idx", top_stride, C)
-            for j in range(C):
-                val, mon, ok = read_lane(f"top{j}", top_row_ok & (rem_c > j), top_base + top_offsets[j],
-                                         top_raddr[j], top_rdata[j])
-                m.d.comb += [pes[0][j].w_in.eq(val), pes[0][j].w_valid_in.eq(ok), top_monitor[j].eq(mon)]
+    def _fill(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws/is load: in fold cycles ``0..R-1`` the top lanes present tile row ``R-1-cyc``, bottom row first."""
+        (top_raddr, top_rdata, top_monitor), _ = self._stationary_ports()
+        top_offsets = lane_offsets(m, "top_idx", s.top_stride, self.geometry.cols, s.iw)
+        for j in range(self.geometry.cols):
+            val, mon, ok = self._read_lane(m, f"top{j}", s.top_row_ok & (s.rem_c > j), s.top_base + top_offsets[j],
+                                           top_raddr[j], top_rdata[j])
+            m.d.comb += [pes[0][j].w_in.data.eq(val), pes[0][j].w_in.tag.eq(ok), top_monitor[j].eq(mon)]
 
-            edges = streamed_lanes("x", R, stream_on, rem_r, stream_base, stream_stride, lambda l: stream_tag,
-                                   st_raddr, st_rdata)
-            for i, (val, mon, tag) in enumerate(edges):
-                m.d.comb += [pes[i][0].x_in.eq(val), pes[i][0].x_tag_in.eq(tag), st_monitor[i].eq(mon)]
+    def _stream_feed(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws/is stream: the ``R`` left lanes, read unskewed and delayed through their skew registers."""
+        _, (st_raddr, st_rdata, st_monitor) = self._stationary_ports()
+        edges = self._streamed_lanes(m, "x", self.geometry.rows, s.stream_on, s.rem_r, s.stream_base,
+                                     s.stream_stride, lambda l: s.stream_tag, st_raddr, st_rdata)
+        for i, (val, mon, tag) in enumerate(edges):
+            m.d.comb += [pes[i][0].x_in.data.eq(val), pes[i][0].x_in.tag.eq(tag), st_monitor[i].eq(mon)]
 
-            for i in range(R):
-                for j in range(C):
-                    pe = pes[i][j]
-                    m.d.comb += pe.load.eq(load)
-                    if i > 0:
-                        above = pes[i - 1][j]
-                        m.d.comb += [
-                            pe.w_in.eq(above.w_out), pe.w_valid_in.eq(above.w_valid_out),
-                            pe.p_in.eq(above.p_out), pe.p_tag_in.eq(above.p_tag_out),
-                        ]
-                    else:
-                        m.d.comb += [pe.p_in.eq(0), pe.p_tag_in.eq(_BUBBLE)]
-                    if j > 0:
-                        left = pes[i][j - 1]
-                        m.d.comb += [pe.x_in.eq(left.x_out), pe.x_tag_in.eq(left.x_tag_out)]
+    def _join_stationary(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws/is array: stationary operands and partial sums flow down, the stream flows right."""
+        for i, row in enumerate(pes):
+            for j, pe in enumerate(row):
+                m.d.comb += pe.load.eq(s.load)
+                join_neighbours(m, pes, i, j, down=("w", "p"), right="x")
 
-            col_offsets = lane_offsets("col", col_stride, C)
-            for j in range(C):
-                bottom = pes[R - 1][j]
-                ok = Signal(name=f"out{j}_ok")
-                flat = Signal(iw, name=f"out{j}_idx")
-                m.d.comb += [
-                    ok.eq(busy & (bottom.sum_tag >= 0)),
-                    flat.eq(bottom.sum_tag + col_base + col_offsets[j]),
-                    self.o_waddr[j].eq(Mux(ok, flat, 0)),
-                    self.o_we[j].eq(ok),
-                    # Row folds meet here, as in the model's ofmap SRAM: the first writes, later ones add.
-                    self.o_wdata[j].eq(Mux(first_row, bottom.sum, self.o_rdata[j] + bottom.sum)),
-                    self.ofmap_lane[j].eq(Mux(ok, flat, _BUBBLE)),
-                ]
-            return m
+    def _output_lanes(self, m: Module, s: Schedule, pes: list) -> None:
+        """ws/is bottom edge: each column's sum is written to ``O`` at its tag plus a per-column term."""
+        g = self.geometry
+        col_offsets = lane_offsets(m, "col", s.col_stride, g.cols, s.iw)
+        for j in range(g.cols):
+            bottom = pes[g.rows - 1][j]
+            ok = Signal(name=f"out{j}_ok")
+            flat = Signal(s.iw, name=f"out{j}_idx")
+            m.d.comb += [
+                ok.eq(self.busy & (bottom.sum.tag >= 0)),
+                flat.eq(bottom.sum.tag + s.col_base + col_offsets[j]),
+                self.o_waddr[j].eq(Mux(ok, flat, 0)),
+                self.o_we[j].eq(ok),
+                # Row folds meet here, as in the model's ofmap SRAM: the first writes, later ones add.
+                self.o_wdata[j].eq(Mux(s.first_row, bottom.sum.data, self.o_rdata[j] + bottom.sum.data)),
+                self.ofmap_lane[j].eq(Mux(ok, flat, _BUBBLE)),
+            ]
 
-        # ---- output family (os) ------------------------------------------------------------------------------
+    def _os_feed(self, m: Module, s: Schedule, pes: list) -> None:
+        """os feed: ``A`` rows from the left, ``B`` columns from the top, both skewed."""
+        g = self.geometry
+        N, K = s.size["n"], s.size["k"]
         # A[r0+i, t] at (r0+i)*K + t with tag (r0+i)*N; B[t, c0+j] at t*N + c0 + j with tag c0 + j.
-        a_tags = lane_offsets("a_tag", N, R)
-        a_edges = streamed_lanes("a", R, feed_on, rem_r, r0k + cyc, K, lambda l: r0n + a_tags[l],
-                                 self.a_raddr, self.a_rdata)
-        b_edges = streamed_lanes("b", C, feed_on, rem_c, t_n + c0, 1, lambda l: c0 + l,
-                                 self.b_raddr, self.b_rdata)
+        a_tags = lane_offsets(m, "a_tag", N, g.rows, s.iw)
+        a_edges = self._streamed_lanes(m, "a", g.rows, s.feed_on, s.rem_r, s.r0k + s.cyc, K,
+                                       lambda l: s.r0n + a_tags[l], self.a_raddr, self.a_rdata)
+        b_edges = self._streamed_lanes(m, "b", g.cols, s.feed_on, s.rem_c, s.t_n + s.c0, 1, lambda l: s.c0 + l,
+                                       self.b_raddr, self.b_rdata)
         for i, (val, mon, tag) in enumerate(a_edges):
-            m.d.comb += [pes[i][0].a_in.eq(val), pes[i][0].a_tag_in.eq(tag), self.ifmap_lane[i].eq(mon)]
+            m.d.comb += [pes[i][0].a_in.data.eq(val), pes[i][0].a_in.tag.eq(tag), self.ifmap_lane[i].eq(mon)]
         for j, (val, mon, tag) in enumerate(b_edges):
-            m.d.comb += [pes[0][j].b_in.eq(val), pes[0][j].b_tag_in.eq(tag), self.filter_lane[j].eq(mon)]
+            m.d.comb += [pes[0][j].b_in.data.eq(val), pes[0][j].b_in.tag.eq(tag), self.filter_lane[j].eq(mon)]
 
-        for j in range(C):
+    def _drain_columns(self, m: Module, s: Schedule, pes: list) -> None:
+        """os array and drain: ``A`` flows right, ``B`` down; column ``j`` drains its accumulators from cycle
+        ``drain_at + j`` on, and a draining bottom PE writes its output (once) at its tag."""
+        g = self.geometry
+        for j in range(g.cols):
             drain = Signal(name=f"drain{j}")
-            m.d.comb += drain.eq(busy & (cyc >= drain_at + j))
-            for i in range(R):
-                pe = pes[i][j]
-                m.d.comb += pe.drain.eq(drain)
-                if i > 0:
-                    above = pes[i - 1][j]
-                    m.d.comb += [
-                        pe.b_in.eq(above.b_out), pe.b_tag_in.eq(above.b_tag_out),
-                        pe.acc_in.eq(above.acc_out), pe.acc_tag_in.eq(above.acc_tag_out),
-                    ]
-                else:
-                    m.d.comb += [pe.acc_in.eq(0), pe.acc_tag_in.eq(_BUBBLE)]
-                if j > 0:
-                    left = pes[i][j - 1]
-                    m.d.comb += [pe.a_in.eq(left.a_out), pe.a_tag_in.eq(left.a_tag_out)]
-            drain_output(m, self, pes[R - 1][j], drain, j)
-        return m
+            m.d.comb += drain.eq(self.busy & (s.cyc >= s.drain_at + j))
+            for i in range(g.rows):
+                m.d.comb += pes[i][j].drain.eq(drain)
+                join_neighbours(m, pes, i, j, down=("b", "acc"), right="a")
+            bottom = pes[g.rows - 1][j].acc_out
+            ok = Signal(name=f"out{j}_ok")
+            m.d.comb += [
+                ok.eq(drain & (bottom.tag >= 0)),
+                self.o_waddr[j].eq(Mux(ok, bottom.tag, 0)),
+                self.o_we[j].eq(ok),
+                self.o_wdata[j].eq(bottom.data),
+                self.ofmap_lane[j].eq(Mux(ok, bottom.tag, _BUBBLE)),
+            ]
 
 
 class SystolicGemm(wiring.Component):
@@ -589,7 +699,16 @@ class SystolicGemm(wiring.Component):
 
     def __init__(self, arch: SystolicArray, *, max_m: int, max_n: int, max_k: int) -> None:
         g = SystolicGeometry.from_arch(arch, max_m=max_m, max_n=max_n, max_k=max_k)
-        for name, depth in (("A", max_m * max_k), ("B", max_k * max_n), ("O", max_m * max_n)):
+        addr = unsigned(g.index_width)
+        self._build(arch, g, {"B": max_k * max_n},
+                    {"b_we": In(1), "b_addr": In(addr), "b_wdata": In(OPERAND)})
+
+    def _build(self, arch: SystolicArray, g: SystolicGeometry, weight_depth: dict[str, int],
+               weight_ports: dict) -> None:
+        """Check the memory depths and create the ports: control, the ``A`` and weight load ports, the result
+        port, the monitors."""
+        depths = {"A": g.max_m * g.max_k, **weight_depth, "O": g.max_m * g.max_n}
+        for name, depth in depths.items():
             if depth > MAX_MEMORY_DEPTH:
                 raise ValueError(f"memory {name} would hold {depth} words, more than {MAX_MEMORY_DEPTH}; "
                                  "lower max_m, max_n or max_k")
@@ -599,40 +718,53 @@ class SystolicGemm(wiring.Component):
         self.tag_width = g.tag_width
         addr = unsigned(self.addr_width)
         members = {
-            "start": In(1),
-            "m": In(SIZE_WIDTH), "n": In(SIZE_WIDTH), "k": In(SIZE_WIDTH),
-            "busy": Out(1),
-            "done": Out(1),
+            **control_members(),
             "a_we": In(1), "a_addr": In(addr), "a_wdata": In(OPERAND),
-            "b_we": In(1), "b_addr": In(addr), "b_wdata": In(OPERAND),
+            **weight_ports,
             "o_addr": In(addr), "o_rdata": Out(PSUM),
         }
         members.update(monitor_members(g))
         super().__init__(members)
 
+    def _core(self) -> SystolicCore:
+        g = self.geometry
+        return SystolicCore(self.arch, max_m=g.max_m, max_n=g.max_n, max_k=g.max_k)
+
     def elaborate(self, platform: object) -> Module:
         """Describe the hardware (called by Amaranth, not by users)."""
         m = Module()
-        g = self.geometry
-        core = SystolicCore(self.arch, max_m=g.max_m, max_n=g.max_n, max_k=g.max_k)
+        core = self._core()
         m.submodules.core = core
         connect_core(m, self, core)
+        self._operand_memories(m, core)
+        result_memory(m, self, core, self.geometry)
+        return m
 
-        for name, shape, depth, we, waddr, wdata, raddr, rdata, lanes in (
-            ("mem_a", OPERAND, g.max_m * g.max_k, self.a_we, self.a_addr, self.a_wdata, core.a_raddr,
-             core.a_rdata, g.ifmap_lanes),
-            ("mem_b", OPERAND, g.max_k * g.max_n, self.b_we, self.b_addr, self.b_wdata, core.b_raddr,
-             core.b_rdata, g.filter_lanes),
+    def _operand_memories(self, m: Module, core: SystolicCore) -> None:
+        """``A`` and ``B``: a load port each (ignored while busy) and one asynchronous read port per edge lane."""
+        g = self.geometry
+        for name, depth, we, waddr, wdata, raddr, rdata, lanes in (
+            ("mem_a", g.max_m * g.max_k, self.a_we, self.a_addr, self.a_wdata, core.a_raddr, core.a_rdata,
+             g.ifmap_lanes),
+            ("mem_b", g.max_k * g.max_n, self.b_we, self.b_addr, self.b_wdata, core.b_raddr, core.b_rdata,
+             g.filter_lanes),
         ):
-            mem = m.submodules[name] = Memory(shape=shape, depth=depth, init=[])
-            load = mem.write_port()
-            m.d.comb += [load.en.eq(we & ~core.busy), load.addr.eq(waddr), load.data.eq(wdata)]
+            mem = m.submodules[name] = Memory(shape=OPERAND, depth=depth, init=[])
+            load_port(m, mem, we & ~core.busy, waddr, wdata)
             for lane in range(lanes):
                 port = mem.read_port(domain="comb")
                 m.d.comb += [port.addr.eq(raddr[lane]), rdata[lane].eq(port.data)]
 
-        result_memory(m, self, core, g)
-        return m
+
+def load_port(m: Module, mem: Memory, en: object, addr: object, wdata: object) -> Memory.WritePort:
+    """The memory's load (write) port, enabled by ``en``."""
+    load = mem.write_port()
+    m.d.comb += [load.en.eq(en), load.addr.eq(addr)]
+    if isinstance(wdata, dict):
+        m.d.comb += [getattr(load.data, field).eq(value) for field, value in wdata.items()]
+    else:
+        m.d.comb += load.data.eq(wdata)
+    return load
 
 
 def connect_core(m: Module, top: wiring.Component, core: wiring.Component) -> None:
@@ -659,16 +791,3 @@ def result_memory(m: Module, top: wiring.Component, core: wiring.Component, g: S
             # Accumulation across row folds reads the old partial sum in the same cycle.
             old = mem_o.read_port(domain="comb")
             m.d.comb += [old.addr.eq(core.o_waddr[lane]), core.o_rdata[lane].eq(old.data)]
-
-
-def drain_output(m: Module, core: wiring.Component, bottom: wiring.Component, drain: Value, j: int) -> None:
-    """Output-stationary bottom edge of column ``j``: while it drains, a tagged accumulator is written to ``O`` at
-    its tag (the flat output index) and shown on the ofmap monitor."""
-    ok = Signal(name=f"out{j}_ok")
-    m.d.comb += [
-        ok.eq(drain & (bottom.acc_tag_out >= 0)),
-        core.o_waddr[j].eq(Mux(ok, bottom.acc_tag_out, 0)),
-        core.o_we[j].eq(ok),
-        core.o_wdata[j].eq(bottom.acc_out),
-        core.ofmap_lane[j].eq(Mux(ok, bottom.acc_tag_out, _BUBBLE)),
-    ]

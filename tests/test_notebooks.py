@@ -25,6 +25,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     # The kernel inherits this environment: every notebook writes its results and builds under tmp_path, never in
     # the checkout, so suites can run side by side.
     monkeypatch.setenv("HWSIM_NOTEBOOK_OUT", str(tmp_path))
+    monkeypatch.setenv("HWSIM_RTL_BUILD_ROOT", str(tmp_path))
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()

@@ -1,7 +1,8 @@
 """``hwsim rtl compare`` end to end: the generated engine on Verilator against the cycle models.
 
-The command runs :func:`rtl.cosim.run_gemms`, which builds the engine in ``build/rtl/systolic_<R>x<C>_<df>/`` (the
-folder ``test_systolic_verilator.py`` builds, so the build is shared) and runs :mod:`rtl.cocotb_cosim` on it. The
+The command runs :func:`rtl.cosim.run_gemms`, which builds the engine in ``build/rtl/systolic_<R>x<C>_<df>/`` (here
+under the session's ``rtl_build_root``, the folder ``test_systolic_verilator.py`` builds too, so the build is
+shared) and runs the bench :mod:`rtl.bench` on it. The
 checks do not take the command's word for anything:
 
 * every measured cycle count equals the fold formula ``ceil(Sr/R) * ceil(Sc/C) * (2R + C + T - 2)`` computed here;
@@ -39,7 +40,9 @@ def fold_formula(m: int, n: int, k: int, dataflow: str) -> int:
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
-def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow, seed):
+def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow, seed, rtl_build_root):
+    # The command builds in rtl.cosim.default_build_root(): here the session's folder (conftest), shared with
+    # test_systolic_verilator.py's design of the same size.
     out_json, plot = tmp_path / "cosim.json", tmp_path / "cosim.png"
     code = main(["rtl", "compare", "--array", f"{ROWS}x{COLS}", "--dataflow", dataflow, "--gemms", "6", "--seed",
                  str(seed), "--json", str(out_json), "--plot", str(plot)])
@@ -57,7 +60,7 @@ def test_rtl_compare_measures_what_the_models_predict(capsys, tmp_path, dataflow
     assert len({g["rtl_cycles"] for g in gemms}) >= 5  # shapes that tell the dataflow's cycle counts apart
 
     # The bench's own files: the operands it drove and the product it read back.
-    bdir = build_dir(design_stem(ROWS, COLS, dataflow), root=rtl.cosim.default_build_root())
+    bdir = build_dir(design_stem(ROWS, COLS, dataflow), root=rtl_build_root)
     with build_lock(bdir):
         measured = json.loads((bdir / "cosim_results.json").read_text())["cases"]
         with np.load(bdir / "cosim_cases.npz") as cases:
@@ -97,10 +100,10 @@ def test_a_design_with_larger_memories_builds_apart(tmp_path, seed):
     assert (sidecar["max_m"], sidecar["max_n"], sidecar["max_k"]) == (7, 5, 5)
 
 
-def test_run_cocotb_fails_when_no_test_passes(tmp_path, seed):
+def test_run_cocotb_fails_when_no_test_passes(seed, rtl_build_root):
     """Zero tests run (a module that does not exist) must be an error, not a pass."""
     arch = SystolicArray(ROWS, COLS, dataflow="ws")
-    bdir = build_dir(design_stem(ROWS, COLS, "ws"), root=rtl.cosim.default_build_root())
+    bdir = build_dir(design_stem(ROWS, COLS, "ws"), root=rtl_build_root)
     with build_lock(bdir):
         limit = rtl.cosim.default_limit(arch)
         verilog, _ = generate(arch, bdir, max_m=limit, max_n=limit, max_k=limit)

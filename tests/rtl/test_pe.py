@@ -68,10 +68,10 @@ def test_stationary_pe_matches_reference(seed):
                 "x_in": operand(rng), "x_tag_in": tag(rng), "p_in": psum(rng), "p_tag_in": tag(rng),
             }
             for name, value in inputs.items():
-                ctx.set(getattr(dut, name), value)
+                ctx.set(dut.port(name), value)
             want_sum = wrap32(inputs["p_in"] + w * inputs["x_in"])
             want_tag = inputs["x_tag_in"] if w_valid else inputs["p_tag_in"]
-            got = (ctx.get(dut.sum), ctx.get(dut.sum_tag))
+            got = (ctx.get(dut.port("sum")), ctx.get(dut.port("sum_tag")))
             assert got == (want_sum, want_tag), (
                 f"cycle {cycle}: sum/sum_tag = {got}, reference {(want_sum, want_tag)} "
                 f"(w={w}, holds={w_valid}, inputs={inputs}, seed={seed})")
@@ -79,7 +79,7 @@ def test_stationary_pe_matches_reference(seed):
             if inputs["load"]:
                 w, w_valid = inputs["w_in"], inputs["w_valid_in"]
             x, x_tag, p, p_tag = inputs["x_in"], inputs["x_tag_in"], want_sum, want_tag
-            got = tuple(ctx.get(getattr(dut, n)) for n in
+            got = tuple(ctx.get(dut.port(n)) for n in
                         ("w_out", "w_valid_out", "x_out", "x_tag_out", "p_out", "p_tag_out"))
             assert got == (w, w_valid, x, x_tag, p, p_tag), (
                 f"after cycle {cycle}: registers (w, holds, x, x_tag, p, p_tag) = {got}, "
@@ -102,7 +102,7 @@ def test_output_pe_matches_reference(seed):
                 "acc_in": psum(rng), "acc_tag_in": tag(rng),
             }
             for name, value in inputs.items():
-                ctx.set(getattr(dut, name), value)
+                ctx.set(dut.port(name), value)
             await ctx.tick()
             if inputs["drain"]:
                 acc, acc_tag = inputs["acc_in"], inputs["acc_tag_in"]
@@ -112,7 +112,7 @@ def test_output_pe_matches_reference(seed):
                     # Fits: both tags < 2**(TAG_WIDTH-2), so the sum stays below the signed limit.
                     acc_tag = inputs["a_tag_in"] + inputs["b_tag_in"]
             want = (inputs["a_in"], inputs["a_tag_in"], inputs["b_in"], inputs["b_tag_in"], acc, acc_tag)
-            got = tuple(ctx.get(getattr(dut, n)) for n in
+            got = tuple(ctx.get(dut.port(n)) for n in
                         ("a_out", "a_tag_out", "b_out", "b_tag_out", "acc_out", "acc_tag_out"))
             assert got == want, (
                 f"after cycle {cycle}: registers (a, a_tag, b, b_tag, acc, acc_tag) = {got}, reference {want} "
@@ -129,7 +129,7 @@ def test_reset_state_is_bubbles():
         seen = {}
 
         async def bench(ctx, dut=dut, names=names, seen=seen):
-            seen.update({n: ctx.get(getattr(dut, n)) for n in names})
+            seen.update({n: ctx.get(dut.port(n)) for n in names})
 
         run(dut, bench)
         assert {n: v for n, v in seen.items() if "tag" in n} == {n: -1 for n in names if "tag" in n}, flow

@@ -2,16 +2,16 @@
 """The generated N:M sparse GEMM engine, as Verilog under Verilator, matches the sparse stepped model exactly.
 
 Per configuration (4x4, ws and os, 2:4 and 2:8) the engine is generated once with
-:func:`rtl.sparse.generate_sparse` into ``build/rtl/sparse_4x4_<df>_<n>of<m>/`` (Verilog + JSON sidecar), built by
-cocotb's Verilator runner (reused on a second run: the folder persists and unchanged Verilog is not rebuilt), and
-driven by ``cocotb_sparse.py`` through its ports, exactly as ``test_systolic_verilator.py`` does for the dense
-engine (same toolchain helpers, same ``.npz`` hand-over in ``HWSIM_RTL_CASES``).
+:func:`rtl.sparse.generate_sparse` into ``build/rtl/sparse_4x4_<df>_<n>of<m>/`` under the session's
+``rtl_build_root`` (Verilog + JSON sidecar), built by cocotb's Verilator runner, and driven by the one bench,
+:mod:`rtl.bench`, exactly as ``test_systolic_verilator.py`` does for the dense engine: the bench loads the
+compressed weights and uses the sparse stepped model as its reference.
 
 The weights are real N:M pruned ones: a random dense ``B`` (``K x N``) goes through
 :func:`hwsim.workload.sparsity.compress` along ``K`` (axis 0) and is converted to the model's compressed layout
 (:func:`tests.rtl.test_sparse_amaranth.model_layout`). Expectations -- product, busy cycles and the per-cycle
-demand trace -- come from :func:`hwsim.sim.sparse.simulate_sparse_gemm`; the product is also checked against
-NumPy's ``A @ pruned B`` before it judges the RTL.
+demand trace -- come from :func:`hwsim.sim.sparse.simulate_sparse_gemm`; the product is checked against NumPy's
+``A @ pruned B``, which the model must also produce.
 
 Case shapes are fixed per configuration (the Verilog must not depend on the seed, or the build would not be
 reused): smaller than the array, equal to it, larger (three row and three column folds), and -128/127 extremes;
@@ -26,11 +26,12 @@ import numpy as np
 import pytest
 
 from hwsim.arch.systolic import SystolicArray
-from hwsim.sim.sparse import compressed_rows, simulate_sparse_gemm
+from hwsim.sim.sparse import compressed_rows
+from rtl.bench import save_cases
 from rtl.sparse import generate_sparse, sparse_design_stem
 from rtl.toolchain import build_dir, build_lock
+from tests.rtl.harness import operands, run_bench
 from tests.rtl.test_sparse_amaranth import k_for_rows, model_layout
-from tests.rtl.harness import run_cocotb
 from tests.rtl.test_systolic_verilator import assert_sidecar_matches_verilog
 
 pytestmark = pytest.mark.rtl
@@ -61,28 +62,17 @@ def case_plan(dataflow: str, n_keep: int, m_group: int) -> list[tuple[str, int, 
     return cases
 
 
-def make_cases(dataflow: str, n_keep: int, m_group: int, seed: int) -> dict[str, np.ndarray]:
-    """Operands and sparse stepped-model expectations of every case, keyed for ``cocotb_sparse.load_cases``."""
+def make_cases(dataflow: str, n_keep: int, m_group: int, seed: int) -> list[dict]:
+    """Operands of every case in the model's compressed layout, and NumPy's ``A @ pruned B``, for
+    :func:`rtl.bench.save_cases` (the bench runs the sparse stepped model on them)."""
     rng = np.random.default_rng(seed)
-    arrays: dict[str, np.ndarray] = {}
-    plan = case_plan(dataflow, n_keep, m_group)
-    for i, (name, m, k, n, values) in enumerate(plan):
-        if values == "random":
-            a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
-            b = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
-        else:
-            a = rng.choice(np.array([-128, 127], np.int8), size=(m, k))
-            b = rng.choice(np.array([-128, 127], np.int8), size=(k, n))
+    cases = []
+    for name, m, k, n, values in case_plan(dataflow, n_keep, m_group):
+        a, b = operands(rng, values, m, k, n)
         kept, index, pruned = model_layout(b, n_keep, m_group)
-        ref = simulate_sparse_gemm(a, kept, index, k=k, n_keep=n_keep, m_group=m_group, rows=ROWS, cols=COLS,
-                                   dataflow=dataflow)
-        # The reference itself must be right before it judges the RTL.
-        np.testing.assert_array_equal(ref.product, a.astype(np.int32) @ pruned.astype(np.int32))
-        arrays.update({f"name{i}": np.array(name), f"a{i}": a, f"values{i}": kept,
-                       f"indices{i}": index, f"product{i}": ref.product, f"ifmap{i}": ref.trace.ifmap,
-                       f"filter{i}": ref.trace.filter, f"ofmap{i}": ref.trace.ofmap})
-    arrays["count"] = np.array(len(plan))
-    return arrays
+        cases.append({"name": name, "a": a, "values": kept, "indices": index, "k": k,
+                      "product": a.astype(np.int32) @ pruned.astype(np.int32)})
+    return cases
 
 
 def max_sizes(dataflow: str, n_keep: int, m_group: int) -> dict[str, int]:
@@ -111,15 +101,17 @@ def check_sidecar(sidecar: dict, verilog: str, stem: str, dataflow: str, n_keep:
 
 
 @pytest.mark.parametrize(("dataflow", "n_keep", "m_group"), CONFIGS, ids=[f"{d}-{n}of{m}" for d, n, m in CONFIGS])
-def test_sparse_engine_matches_stepped_model(dataflow, n_keep, m_group, seed):
+def test_sparse_engine_matches_stepped_model(dataflow, n_keep, m_group, seed, rtl_build_root):
     limits = max_sizes(dataflow, n_keep, m_group)
     arch = SystolicArray(ROWS, COLS, dataflow=dataflow)
     stem = sparse_design_stem(ROWS, COLS, dataflow, n_keep, m_group)
-    bdir = build_dir(stem)
+    bdir = build_dir(stem, root=rtl_build_root)
     cases = bdir / "cases.npz"
 
     with build_lock(bdir):
         verilog, sidecar = generate_sparse(arch, bdir, n_keep=n_keep, m_group=m_group, **limits)
         check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), stem, dataflow, n_keep, m_group, limits)
-        np.savez(cases, **make_cases(dataflow, n_keep, m_group, seed))
-        run_cocotb(verilog=verilog, stem=stem, bdir=bdir, test_module="cocotb_sparse", cases=cases, seed=seed)
+        save_cases(cases, rows=ROWS, cols=COLS, dataflow=dataflow, n_keep=n_keep, m_group=m_group,
+                   cases=make_cases(dataflow, n_keep, m_group, seed))
+        records = run_bench(verilog=verilog, stem=stem, bdir=bdir, cases=cases, seed=seed)
+    assert [r["name"] for r in records] == [plan[0] for plan in case_plan(dataflow, n_keep, m_group)]

@@ -2,11 +2,11 @@
 """The generated systolic GEMM engine, as Verilog under Verilator, matches the stepped model cycle for cycle.
 
 Per configuration (array shape x dataflow) the engine is generated once with :func:`rtl.generate.generate` into
-``build/rtl/systolic_<R>x<C>_<df>/`` (Verilog + JSON sidecar), built by cocotb's Verilator runner (reused on a
-second run: the build folder persists and unchanged Verilog is not rebuilt), and driven by
-``cocotb_systolic.py`` through its ports. The expectations -- product, busy cycle count and the per-cycle edge
-demand trace -- come from :func:`hwsim.sim.stepped.simulate_gemm` on this side and travel to the testbench in a
-``.npz`` file (path in ``HWSIM_RTL_CASES``).
+``build/rtl/systolic_<R>x<C>_<df>/`` under the session's ``rtl_build_root`` (Verilog + JSON sidecar), built by
+cocotb's Verilator runner (shared with ``test_cosim.py`` for the same design), and driven by the one bench,
+:mod:`rtl.bench`, through its ports: its reference model is :func:`hwsim.sim.stepped.simulate_gemm`, its
+scoreboard compares the busy cycle count, the per-cycle edge demand trace, ``done`` and idle monitors, and the
+product (against NumPy's, which the model must also produce), and names the first difference.
 
 Case shapes are fixed per configuration (so the memory sizes, hence the Verilog, do not depend on the seed and
 the build is reused); operand values are drawn from a seed printed at the start (shown on failure). Set
@@ -29,11 +29,11 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwsim.arch.systolic import SystolicArray
-from hwsim.sim.stepped import simulate_gemm
+from rtl.bench import save_cases
 from rtl.counter import Counter
 from rtl.generate import design_stem, generate, port_table, write_design
 from rtl.toolchain import build_dir, build_lock
-from tests.rtl.harness import run_cocotb
+from tests.rtl.harness import operands, run_bench
 
 pytestmark = pytest.mark.rtl
 
@@ -179,28 +179,15 @@ def case_plan(rows: int, cols: int) -> list[tuple[str, int, int, int, str]]:
     ]
 
 
-def make_cases(rows: int, cols: int, dataflow: str, seed: int) -> dict[str, np.ndarray]:
-    """Operands and stepped-model expectations of every case, keyed for ``cocotb_systolic.load_cases``."""
+def make_cases(rows: int, cols: int, dataflow: str, seed: int) -> list[dict]:
+    """Operands of every case, for :func:`rtl.bench.save_cases` (the bench runs the stepped model on them)."""
     rng = np.random.default_rng(seed)
-    arrays: dict[str, np.ndarray] = {}
-    plan = case_plan(rows, cols)
-    for i, (name, sr, sc, t, values) in enumerate(plan):
+    cases = []
+    for name, sr, sc, t, values in case_plan(rows, cols):
         m, k, n = gemm_shape(dataflow, sr, sc, t)
-        if values == "random":
-            a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
-            b = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
-        elif values == "zero":
-            a, b = np.zeros((m, k), np.int8), np.zeros((k, n), np.int8)
-        else:
-            a = rng.choice(np.array([-128, 127], np.int8), size=(m, k))
-            b = rng.choice(np.array([-128, 127], np.int8), size=(k, n))
-        ref = simulate_gemm(a, b, rows, cols, dataflow)
-        # The reference itself must be right before it judges the RTL.
-        np.testing.assert_array_equal(ref.product, a.astype(np.int32) @ b.astype(np.int32))
-        arrays.update({f"name{i}": np.array(name), f"a{i}": a, f"b{i}": b, f"product{i}": ref.product,
-                       f"ifmap{i}": ref.trace.ifmap, f"filter{i}": ref.trace.filter, f"ofmap{i}": ref.trace.ofmap})
-    arrays["count"] = np.array(len(plan))
-    return arrays
+        a, b = operands(rng, values, m, k, n)
+        cases.append({"name": name, "a": a, "b": b})
+    return cases
 
 
 def check_sidecar(sidecar: dict, verilog: str, rows: int, cols: int, dataflow: str, big: int) -> None:
@@ -228,15 +215,16 @@ def check_sidecar(sidecar: dict, verilog: str, rows: int, cols: int, dataflow: s
 
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
 @pytest.mark.parametrize("rows, cols", ARRAYS, ids=[f"{r}x{c}" for r, c in ARRAYS])
-def test_engine_matches_stepped_model(rows, cols, dataflow, seed):
+def test_engine_matches_stepped_model(rows, cols, dataflow, seed, rtl_build_root):
     big = max_dim(rows, cols)
     arch = SystolicArray(rows, cols, dataflow=dataflow)
     stem = design_stem(rows, cols, dataflow)
-    bdir = build_dir(stem)
+    bdir = build_dir(stem, root=rtl_build_root)
     cases = bdir / "cases.npz"
 
     with build_lock(bdir):
         verilog, sidecar = generate(arch, bdir, max_m=big, max_n=big, max_k=big)
         check_sidecar(json.loads(sidecar.read_text()), verilog.read_text(), rows, cols, dataflow, big)
-        np.savez(cases, **make_cases(rows, cols, dataflow, seed))
-        run_cocotb(verilog=verilog, stem=stem, bdir=bdir, test_module="cocotb_systolic", cases=cases, seed=seed)
+        save_cases(cases, rows=rows, cols=cols, dataflow=dataflow, cases=make_cases(rows, cols, dataflow, seed))
+        records = run_bench(verilog=verilog, stem=stem, bdir=bdir, cases=cases, seed=seed)
+    assert [r["name"] for r in records] == [plan[0] for plan in case_plan(rows, cols)]

@@ -6,7 +6,7 @@
 
 Both drive ``en`` with a seeded random pattern and compare ``count`` with a Python reference
 every cycle. The seed is printed (shown on failure); set ``HWSIM_RTL_SEED=<n>`` to replay it.
-The Verilator build lives in ``build/rtl/counter_w<width>`` and is reused by later runs.
+The Verilator build lives in ``build/rtl/counter_w<width>`` under the session's ``rtl_build_root``.
 """
 
 from __future__ import annotations
@@ -73,12 +73,12 @@ def test_amaranth_sim_matches_reference(seed):
     )
 
 
-def test_verilator_cocotb_matches_reference(seed, monkeypatch):
+def test_verilator_cocotb_matches_reference(seed, monkeypatch, rtl_build_root):
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     toplevel = "counter"
-    bdir = build_dir(f"counter_w{WIDTH}")
+    bdir = build_dir(f"counter_w{WIDTH}", root=rtl_build_root)
     source = bdir / f"{toplevel}.v"
     results = bdir / "results.xml"
 
