@@ -34,7 +34,8 @@ from amaranth.hdl import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from hwsim.types import Dataflow
+from hwsim.mapping import MAPPINGS, Mapping
+from hwsim.types import Dataflow, Operand
 
 __all__ = ["MAX_WINDOW", "OPERAND", "PSUM", "Flow", "ProcessingElement", "SparseProcessingElement", "family",
            "select_width", "sparse_flow", "window_layout"]
@@ -57,15 +58,8 @@ def family(dataflow: Dataflow | str) -> str:
     ValueError
         For anything else (including row stationary), in one line.
     """
-    try:
-        flow = Dataflow(dataflow.lower() if isinstance(dataflow, str) else dataflow)
-    except ValueError:
-        raise ValueError(f"unknown dataflow {dataflow!r}: expected ws, is or os") from None
-    if flow is Dataflow.OUTPUT_STATIONARY:
-        return "output"
-    if flow in (Dataflow.WEIGHT_STATIONARY, Dataflow.INPUT_STATIONARY):
-        return "stationary"
-    raise ValueError(f"dataflow {flow.value!r} has no systolic PE here: expected ws, is or os")
+    rule = _mapping(dataflow, "has no systolic PE here", "expected ws, is or os")
+    return "output" if rule.resident is Operand.OFMAP else "stationary"
 
 
 def sparse_flow(dataflow: Dataflow | str) -> Dataflow:
@@ -76,13 +70,21 @@ def sparse_flow(dataflow: Dataflow | str) -> Dataflow:
     ValueError
         In one line, for anything else.
     """
-    try:
-        flow = Dataflow(dataflow.lower() if isinstance(dataflow, str) else dataflow)
-    except ValueError:
-        raise ValueError(f"unknown dataflow {dataflow!r}: the sparse RTL runs ws or os") from None
-    if flow not in (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY):
-        raise ValueError(f"dataflow {flow.value!r} is not a SAT mode: the sparse RTL runs ws or os")
-    return flow
+    rule = _mapping(dataflow, "is not a SAT mode", "the sparse RTL runs ws or os")
+    if not rule.sparse:
+        raise ValueError(f"dataflow {rule.name!r} is not a SAT mode: the sparse RTL runs ws or os")
+    return rule.dataflow
+
+
+def _mapping(dataflow: Dataflow | str, unsupported: str, expected: str) -> Mapping:
+    """The registered mapping of ``dataflow`` (:data:`hwsim.mapping.MAPPINGS`), or a one-line ValueError: an unknown
+    name, or a dataflow hwsim knows that has no mapping on a systolic array (``unsupported``)."""
+    name = dataflow.value if isinstance(dataflow, Dataflow) else str(dataflow).lower()
+    if name in MAPPINGS:
+        return MAPPINGS[name]
+    if name in {d.value for d in Dataflow}:
+        raise ValueError(f"dataflow {name!r} {unsupported}: {expected}")
+    raise ValueError(f"unknown dataflow {dataflow!r}: {expected}")
 
 
 def window_layout(window: int) -> data.ArrayLayout:

@@ -84,7 +84,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hwsim.api import GemmDims
 from hwsim.arch import SystolicArray
+from hwsim.mapping import mapping
 from hwsim.types import Dataflow
 from rtl.pe import OPERAND, PSUM, ProcessingElement
 
@@ -178,12 +180,9 @@ class SystolicGeometry:
 
     @property
     def fold_size_names(self) -> tuple[str, str, str]:
-        """Which of ``m``, ``n``, ``k`` are the fold space ``Sr``, ``Sc`` and the stream length ``T``."""
-        return {
-            Dataflow.WEIGHT_STATIONARY: ("k", "n", "m"),
-            Dataflow.INPUT_STATIONARY: ("k", "m", "n"),
-            Dataflow.OUTPUT_STATIONARY: ("m", "n", "k"),
-        }[self.dataflow]
+        """Which of ``m``, ``n``, ``k`` are the fold space ``Sr``, ``Sc`` and the stream length ``T``: the mapping's
+        own rule (:meth:`hwsim.mapping.Mapping.fold_dims`) applied to the sizes' names."""
+        return mapping(self.dataflow).fold_dims(GemmDims(m="m", n="n", k="k"))
 
     def max_size(self, name: str) -> int:
         """``max_m``, ``max_n`` or ``max_k`` by letter."""
