@@ -20,3 +20,14 @@ def sparse_compute(gemm: GemmDims, n_keep: int, m_group: int, rows: int, cols: i
                    dataflow: Dataflow | str) -> ComputeCounts:
     """The closed form of an N:M sparse GEMM (``K`` dense in ``gemm``) on SAT's ``rows x cols`` array."""
     return compute(gemm, rows, cols, dataflow, n_keep=n_keep, m_group=m_group)
+
+
+def conv_chain(name: str, widths: list[int], *, channels: int, hw: int):
+    """A chain of 3x3 same-padded convolutions of the given output widths on a ``channels x hw x hw`` input."""
+    from hwsim.workload import NetworkBuilder
+
+    b = NetworkBuilder(name, source="test", inputs={"x": (channels, hw, hw)})
+    x = "x"
+    for i, w in enumerate(widths):
+        x = b.conv(f"c{i}", x, w, 3, padding=1)
+    return b.build()

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from hwsim.arch.heterogeneous import Heterogeneous
+from hwsim.arch.heterogeneous import Heterogeneous, Specs
 from hwsim.arch.templates import SubAccelerator
 from hwsim.io.template_spec import load_template
 from hwsim.cli import main
@@ -17,18 +17,13 @@ from hwsim.errors import InputError
 from hwsim.explore.coexplore import ExploreSpec, HardwareSpace, SearchSettings, Task, explore, search_space
 from hwsim.io.explore_json import explore_spec_from_dict, read_explore_spec
 from hwsim.io.netspace_json import netspace_from_dict
-from hwsim.arch.heterogeneous import Specs
 from hwsim.compose import schedule
-from hwsim.workload import NetworkBuilder
 from tests.conftest import REPO
+from tests.models import conv_chain
 
 
 def _net(name: str, widths: list[int], hw: int = 16):
-    b = NetworkBuilder(name, source="test", inputs={"x": (8, hw, hw)})
-    x = "x"
-    for i, w in enumerate(widths):
-        x = b.conv(f"c{i}", x, w, 3, padding=1)
-    return b.build()
+    return conv_chain(name, widths, channels=8, hw=hw)
 
 
 SMALL_HW = HardwareSpace(sub_accelerators=2, templates=("nvdla", "shidiannao", "eyeriss"),

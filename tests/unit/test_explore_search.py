@@ -162,21 +162,14 @@ def test_progress_is_reported_to_the_end():
 # -- evolutionary and REINFORCE -------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_evolutionary_finds_the_exhaustive_optimum_within_its_budget(seed):
+@pytest.mark.parametrize("search, budget", [(evolutionary, {"population": 16, "generations": 12}),
+                                            (reinforce, {"episodes": 30, "batch": 8})], ids=["evolutionary", "reinforce"])
+def test_search_finds_the_exhaustive_optimum_within_its_budget(search, budget, seed):
     counting = Counting(bowl)
-    result = evolutionary(SPACE, counting, seed=seed, population=16, generations=12)
+    result = search(SPACE, counting, seed=seed, **budget)
     assert result.best.point == exhaustive(SPACE, bowl).best.point
     assert result.evaluations == counting.calls == len(counting.seen) == len(result.trials)
     assert result.evaluations < 0.6 * SPACE.size, "found by search, not by enumerating the space"
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_reinforce_finds_the_exhaustive_optimum_within_its_budget(seed):
-    counting = Counting(bowl)
-    result = reinforce(SPACE, counting, seed=seed, episodes=30, batch=8)
-    assert result.best.point == exhaustive(SPACE, bowl).best.point
-    assert result.evaluations == counting.calls == len(counting.seen) == len(result.trials)
-    assert result.evaluations < 0.6 * SPACE.size
 
 
 def test_reinforce_policy_concentrates_on_the_best_option_of_a_deceptive_reward():

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.arch.heterogeneous import Heterogeneous
+from hwsim.arch.heterogeneous import Heterogeneous, Specs
 from hwsim.arch.templates import SubAccelerator
 from hwsim.io.template_spec import load_template
 from hwsim.errors import InputError
-from hwsim.arch.heterogeneous import Specs
 from hwsim.compose import schedule
 from hwsim.sim.template import template_layer
 from hwsim.workload import NetworkBuilder
 from hwsim.workload.zoo import build
+from tests.models import conv_chain
 
 
 def _chain(name: str, widths: list[int], hw: int = 8):
-    b = NetworkBuilder(name, source="test", inputs={"x": (4, hw, hw)})
-    x = "x"
-    for i, w in enumerate(widths):
-        x = b.conv(f"c{i}", x, w, 3, padding=1)
-    return b.build()
+    return conv_chain(name, widths, channels=4, hw=hw)
 
 
 def _branchy():
