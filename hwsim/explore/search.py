@@ -308,10 +308,8 @@ def reinforce(space: Space, evaluate: Callable[[dict[str, Any]], Evaluation], *,
 
     Parameters
     ----------
-    space, evaluate
-        The design space and point -> :class:`Evaluation`.
-    seed
-        Seeds :func:`numpy.random.default_rng`; the same seed gives the same result.
+    space, evaluate, seed
+        As for :func:`evolutionary`.
     episodes, batch
         Policy updates, and points sampled per update (at most ``episodes * batch`` evaluations).
     learning_rate
