@@ -56,3 +56,17 @@ def test_packing_and_nm_compression_are_part_of_the_layout():
     assert sparse.row_elements == 3 * 1 * 4 + 1 * 1
     with pytest.raises(InputError, match="field 'dataflow' = 'is': is not a SAT mode"):
         lay(GemmDims(m=10, n=5, k=13), SystolicArray(4, 4, dataflow="is"), n_keep=1, m_group=4)
+
+
+def test_the_partial_sum_width_is_the_architectures():
+    """It sets how many partial sums the ofmap SRAM holds (the stream tile) and what a spill costs in DRAM bytes."""
+    from hwsim.compose import simulate
+    from hwsim.workload.zoo import build
+
+    with pytest.raises(InputError, match=re.escape("field 'psum_bits' = 12: must be a whole number of bytes in bits")):
+        SystolicArray(8, 8, psum_bits=12)
+    net = build("resnet18_cifar")
+    wide = simulate(net, SystolicArray(32, 32, ofmap_sram_kib=8))
+    narrow = simulate(net, SystolicArray(32, 32, ofmap_sram_kib=8, psum_bits=16))
+    assert narrow.total.compute_cycles < wide.total.compute_cycles  # longer stream tiles: fewer reloads
+    assert narrow.total_energy.sram_ofmap_pj < wide.total_energy.sram_ofmap_pj  # narrower accesses
