@@ -8,13 +8,12 @@ a dataflow's file is named after its :class:`~hwsim.types.Dataflow` value (``ws.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from hwsim.cost.actions import OPERANDS, STATIONARY, DataflowSpec
 from hwsim.io.checks import keys, number, one_of, string, whole
-from hwsim.io.document import read_document
+from hwsim.io.document import bundled, read_document
 from hwsim.types import Dataflow
 
 FORMAT = "hwsim-dataflow"
@@ -34,7 +33,7 @@ def read_dataflow(source: str | Path | Mapping[str, Any], *, file: str | None = 
 @lru_cache(maxsize=None)
 def bundled_dataflows() -> dict[str, DataflowSpec]:
     """Every dataflow with a file in ``dataflows/``, by name (a :class:`~hwsim.types.Dataflow` value)."""
-    folder = resources.files("dataflows")
+    folder = bundled("dataflows")
     return {d.value: read_dataflow(folder.joinpath(f"{d.value}.json"), file=f"dataflows/{d.value}.json")
             for d in Dataflow if folder.joinpath(f"{d.value}.json").is_file()}
 

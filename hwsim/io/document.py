@@ -13,6 +13,7 @@ of :mod:`hwsim.io` then checks its own fields and builds its description. Every 
 
 from __future__ import annotations
 
+import importlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,16 @@ Upgrader = Callable[[dict[str, Any]], dict[str, Any]]
 UPGRADERS: dict[str, dict[int, Upgrader]] = {fmt: {} for fmt in VERSIONS}
 """Per format, per old version: the function that carries a document of that version one version up. Empty while
 every format is at its first version."""
+
+
+def bundled(package: str, *parts: str) -> Path:
+    """A data file shipped inside one of hwsim's packages (``bundled("dataflows", "ws.json")``).
+
+    The packages are installed as folders (a wheel or an editable install), so the file is a path beside the package's
+    ``__init__.py``; reading it directly keeps :mod:`importlib.resources` (and the zipfile machinery it imports) out
+    of every command's start-up.
+    """
+    return Path(importlib.import_module(package).__file__).parent.joinpath(*parts)
 
 
 class Readable(Protocol):

@@ -9,7 +9,6 @@ technology carries the dataflows' actions (``dataflows/*.json``) and MAESTRO's t
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,7 +16,7 @@ from hwsim.cost.tech import Technology
 from hwsim.errors import InputError
 from hwsim.io.checks import number, obj, one_of, positive, string
 from hwsim.io.dataflow_spec import bundled_dataflows
-from hwsim.io.document import read_document
+from hwsim.io.document import bundled, read_document
 from hwsim.types import PRECISIONS
 
 FORMAT = "hwsim-tech"
@@ -45,7 +44,7 @@ _MAESTRO_COEFFICIENTS = {
 
 
 def _bundled_file(name: str) -> tuple[Any, str]:
-    return resources.files("hwsim.cost").joinpath("tables", name), f"hwsim/cost/tables/{name}"
+    return bundled("hwsim.cost", "tables", name), f"hwsim/cost/tables/{name}"
 
 
 @lru_cache(maxsize=None)

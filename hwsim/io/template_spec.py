@@ -7,14 +7,13 @@ edit it). The fields are described in ``dataflows/README.md``.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from hwsim.arch.templates import Template
 from hwsim.errors import InputError
 from hwsim.io.checks import keys, string, whole
-from hwsim.io.document import read_document
+from hwsim.io.document import bundled, read_document
 
 FORMAT = "hwsim-template"
 
@@ -43,7 +42,7 @@ def load_template(ref: str | Path) -> Template:
 
 @lru_cache(maxsize=None)
 def _bundled(name: str) -> Template:
-    return read_template(resources.files("dataflows").joinpath(f"{name}.json"), file=f"dataflows/{name}.json")
+    return read_template(bundled("dataflows", f"{name}.json"), file=f"dataflows/{name}.json")
 
 
 def read_template(source: str | Path | Mapping[str, Any], *, file: str | None = None) -> Template:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import copy
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from hwsim.errors import InputError
-from hwsim.io.document import VERSIONS, Document, read_document
+from hwsim.io.document import Document, VERSIONS, bundled, read_document
 from hwsim.workload.layers import LAYER_KINDS
 from hwsim.workload.network import Network
 
@@ -28,7 +27,7 @@ VERSION = VERSIONS[FORMAT]
 @lru_cache(maxsize=None)
 def schema() -> dict[str, Any]:
     """The JSON Schema of the current format version."""
-    text = resources.files("hwsim.io").joinpath("schemas", f"workload-v{VERSION}.schema.json").read_text()
+    text = bundled("hwsim.io", "schemas", f"workload-v{VERSION}.schema.json").read_text()
     return json.loads(text)
 
 
