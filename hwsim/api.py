@@ -22,6 +22,7 @@ _EXPORTS = {
     "InputError": "hwsim.errors:InputError",
     "ArrayShape": "hwsim.types:ArrayShape",
     "Dataflow": "hwsim.types:Dataflow",
+    "Operand": "hwsim.types:Operand",
     # workloads: layers, networks, sparsity, the bundled networks and the loaders of every workload format
     "Network": "hwsim.workload.network:Network",
     "NetworkBuilder": "hwsim.workload.builder:NetworkBuilder",

@@ -36,9 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from hwsim.api import GemmDims, gemm_compute, simulate_gemm
+from hwsim.api import GemmDims, InputError, gemm_compute, simulate_gemm
 from hwsim.arch.systolic import SystolicArray
-from hwsim.errors import InputError
 from hwsim.mapping import lay
 from rtl.toolchain import build_dir, build_lock, verilator_environ
 

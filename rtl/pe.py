@@ -34,8 +34,8 @@ from amaranth.hdl import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hwsim.api import Dataflow, Operand
 from hwsim.mapping import MAPPINGS, Mapping
-from hwsim.types import Dataflow, Operand
 
 __all__ = ["MAX_WINDOW", "OPERAND", "PSUM", "Flow", "ProcessingElement", "SparseProcessingElement", "family",
            "select_width", "sparse_flow", "window_layout"]

@@ -84,10 +84,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hwsim.api import GemmDims
+from hwsim.api import Dataflow, GemmDims
 from hwsim.arch import SystolicArray
 from hwsim.mapping import mapping
-from hwsim.types import Dataflow
 from rtl.pe import OPERAND, PSUM, ProcessingElement
 
 __all__ = ["SIZE_WIDTH", "MAX_MEMORY_DEPTH", "SystolicGeometry", "SystolicCore", "SystolicGemm"]
