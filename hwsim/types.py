@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from dataclasses import dataclass
 
 from hwsim.errors import InputError, whole
+
+
+class Record:
+    """Equality and hashing of a frozen dataclass by its compared fields, written once for all of hwsim's records.
+
+    A record is ``@dataclass(frozen=True, eq=False)`` over this base: equal to another of the same class whose
+    compared fields are equal, hashed by them, exactly as ``eq=True`` would make it. Generating an ``__eq__`` and a
+    ``__hash__`` for every class with ``exec`` was a quarter of ``hwsim run``'s start-up
+    (``benchmarks/bench_startup.py``); these two are inherited instead.
+    """
+
+    __slots__ = ()
+
+    def _compared(self) -> tuple:
+        names = _COMPARED.get(type(self))
+        if names is None:
+            names = _COMPARED[type(self)] = tuple(f.name for f in dataclasses.fields(self) if f.compare)
+        return tuple(getattr(self, name) for name in names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._compared() == other._compared()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
 
 Shape = tuple[int, ...]
 """A tensor's shape for one sample (the batch is the network's, never part of a shape)."""
@@ -44,8 +75,8 @@ class Operand(str, enum.Enum):
 _ARRAY_RE = re.compile(r"^\s*(-?\d+)\s*[xX]\s*(-?\d+)\s*$")
 
 
-@dataclass(frozen=True)
-class ArrayShape:
+@dataclass(frozen=True, eq=False)
+class ArrayShape(Record):
     """Rows x columns of a PE array."""
 
     rows: int

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from hwsim.errors import InputError
-from hwsim.types import PRECISIONS, ArrayShape, Dataflow
+from hwsim.types import ArrayShape, Dataflow, PRECISIONS, Record
 
 SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
 
@@ -15,8 +15,8 @@ VERSION = 1
 """The document :meth:`SystolicArray.to_dict` writes (and :mod:`hwsim.io.arch_config` reads)."""
 
 
-@dataclass(frozen=True)
-class SystolicArray:
+@dataclass(frozen=True, eq=False)
+class SystolicArray(Record):
     """A ``rows x cols`` PE array fed by an ifmap, a filter and an ofmap SRAM.
 
     Parameters

@@ -8,6 +8,7 @@ so the prices and the actions they price travel together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hwsim.types import Record
 
 OPERANDS = ("ifmap", "filter", "psum")
 """The operands a PE holds and moves (``psum`` at the accumulator's width)."""
@@ -16,8 +17,8 @@ STATIONARY = ("filter", "ifmap", "ofmap")
 """What a dataflow can keep in the PEs across a fold."""
 
 
-@dataclass(frozen=True)
-class DataflowSpec:
+@dataclass(frozen=True, eq=False)
+class DataflowSpec(Record):
     """Per-MAC register accesses and neighbour hops of a dataflow, by operand (``ifmap``, ``filter``, ``psum``).
 
     The pairs ``(per_row, constant)`` are linear in the array's rows (:meth:`linear`): per stationary element

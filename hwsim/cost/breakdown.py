@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from hwsim.types import Record
 
 
-@dataclass(frozen=True)
-class EnergyBreakdown:
+@dataclass(frozen=True, eq=False)
+class EnergyBreakdown(Record):
     """Energy in pJ by component."""
 
     mac_pj: float = 0.0
@@ -28,8 +29,8 @@ class EnergyBreakdown:
         return EnergyBreakdown(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
 
-@dataclass(frozen=True)
-class AreaBreakdown:
+@dataclass(frozen=True, eq=False)
+class AreaBreakdown(Record):
     """Areas in um^2."""
 
     pe_um2: float  # one PE, its overhead included
@@ -66,8 +67,8 @@ class AreaBreakdown:
                  "Share %": 100 * um2 / self.total_um2 if name != "PE (each)" else None} for name, um2 in parts]
 
 
-@dataclass(frozen=True)
-class SubAcceleratorArea:
+@dataclass(frozen=True, eq=False)
+class SubAcceleratorArea(Record):
     """Areas in um^2 of one sub-accelerator (hwsim's cost model)."""
 
     pe_um2: float  # one PE with its L1 and overhead

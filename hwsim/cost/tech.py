@@ -13,10 +13,11 @@ from typing import Any, Mapping
 
 from hwsim.cost.actions import DataflowSpec
 from hwsim.errors import InputError
+from hwsim.types import Record
 
 
-@dataclass(frozen=True)
-class Technology:
+@dataclass(frozen=True, eq=False)
+class Technology(Record):
     """Prices of actions and areas of components at one technology node.
 
     The node's factors scale the base table: ``energy_factor`` every logic and SRAM energy (leakage included),

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from hwsim.arch import systolic
 from hwsim.errors import InputError
+from hwsim.types import Record
 
 VERSIONS: dict[str, int] = {
     "hwsim-workload": 1,
@@ -61,8 +62,8 @@ class Readable(Protocol):
     def read_text(self, encoding: str | None = ...) -> str: ...
 
 
-@dataclass(frozen=True)
-class Document:
+@dataclass(frozen=True, eq=False)
+class Document(Record):
     """A document whose format and version are checked, upgraded to the version this hwsim reads.
 
     Parameters

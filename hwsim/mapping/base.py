@@ -18,12 +18,12 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
-from hwsim.types import Dataflow, Operand
+from hwsim.types import Dataflow, Operand, Record
 from hwsim.workload.lowering import GemmDims
 
 
-@dataclass(frozen=True)
-class FoldMapping:
+@dataclass(frozen=True, eq=False)
+class FoldMapping(Record):
     """The fold geometry of one GEMM on an ``rows x cols`` array: ``Sr`` rows by ``Sc`` columns, ``T`` in time.
 
     ``ceil(Sr / rows) * ceil(Sc / cols)`` folds run back to back, column fold outer. :meth:`rows_used` and
@@ -107,8 +107,8 @@ class Mapping(Protocol):
         """
 
 
-@dataclass(frozen=True)
-class LayerMapping:
+@dataclass(frozen=True, eq=False)
+class LayerMapping(Record):
     """One layer's GEMM laid on one array by one mapping: what every model takes.
 
     Attributes

@@ -15,6 +15,7 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.cost import AreaBreakdown, EnergyBreakdown, Technology, layer_energy, systolic_area
 from hwsim.errors import InputError
 from hwsim.sim.counts import LayerCounts
+from hwsim.types import Record
 
 
 COLUMNS = (
@@ -63,8 +64,8 @@ def network_metrics(total: LayerCounts, energy: EnergyBreakdown, area: AreaBreak
     return metrics
 
 
-@dataclass(frozen=True)
-class Report:
+@dataclass(frozen=True, eq=False)
+class Report(Record):
     """A network on a systolic array: per-layer cycles and traffic, their energy, and the array's area."""
 
     network: str

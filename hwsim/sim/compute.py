@@ -66,11 +66,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwsim.mapping import LayerMapping
-from hwsim.types import Operand
+from hwsim.types import Operand, Record
 
 
-@dataclass(frozen=True)
-class ComputeCounts:
+@dataclass(frozen=True, eq=False)
+class ComputeCounts(Record):
     """Compute-side results for ``repeat`` runs of one GEMM (no memory stalls)."""
 
     macs: int

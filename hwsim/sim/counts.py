@@ -7,10 +7,11 @@ Counts are for the whole batch; SRAM counts are in elements, DRAM traffic in byt
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from hwsim.types import Record
 
 
-@dataclass(frozen=True)
-class LayerCounts:
+@dataclass(frozen=True, eq=False)
+class LayerCounts(Record):
     """One layer on one array. Counts are for the whole batch; SRAM counts are in elements, DRAM in bytes."""
 
     layer: str

@@ -47,11 +47,11 @@ import numpy as np
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.mapping import FoldMapping, mapping
-from hwsim.types import Dataflow
+from hwsim.types import Dataflow, Record
 
 
-@dataclass(frozen=True)
-class MemoryCounts:
+@dataclass(frozen=True, eq=False)
+class MemoryCounts(Record):
     """DRAM traffic in bytes per operand, and the cycles it costs around the compute."""
 
     ifmap_dram_read_bytes: int

@@ -20,14 +20,15 @@ from hwsim.errors import InputError
 from hwsim.workload.builder import NetworkBuilder
 from hwsim.workload.layers import ACTIVATIONS
 from hwsim.workload.network import Network
+from hwsim.types import Record
 
 KINDS = ("count", "count0", "flag", "activation")
 """Value kinds of family arguments: a whole number >= 1, a whole number >= 0, a boolean, or an
 activation name (or ``None`` for none)."""
 
 
-@dataclass(frozen=True)
-class Param:
+@dataclass(frozen=True, eq=False)
+class Param(Record):
     """One argument of a family builder.
 
     Parameters
@@ -310,8 +311,8 @@ def _format(value: object) -> str:
 
 # -- registry -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Family:
+@dataclass(frozen=True, eq=False)
+class Family(Record):
     """A network family: its builder and the arguments a search space may set.
 
     ``builder`` is called with keyword arguments only; ``name`` and ``source`` are set by whoever

@@ -40,12 +40,12 @@ from typing import Sequence
 
 import numpy as np
 
-from hwsim.types import Shape
+from hwsim.types import Record, Shape
 from hwsim.workload.layers import Conv2d, ConvTranspose2d, FullyConnected, Gemm, Layer, MatMul
 
 
-@dataclass(frozen=True)
-class GemmDims:
+@dataclass(frozen=True, eq=False)
+class GemmDims(Record):
     """``repeat`` independent GEMMs ``[M, K] @ [K, N]``."""
 
     m: int

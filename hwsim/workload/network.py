@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Mapping
 
 from hwsim.errors import InputError
-from hwsim.types import Shape
+from hwsim.types import Record, Shape
 from hwsim.workload.layers import Layer
 from hwsim.workload.lowering import GemmDims, lower
 
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True)
-class LayerStats:
+@dataclass(frozen=True, eq=False)
+class LayerStats(Record):
     """What the workload alone says about one layer (no hardware yet)."""
 
     name: str
@@ -29,8 +29,8 @@ class LayerStats:
     params: int
 
 
-@dataclass(frozen=True)
-class Network:
+@dataclass(frozen=True, eq=False)
+class Network(Record):
     """A DNN workload.
 
     Parameters

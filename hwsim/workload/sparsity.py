@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.errors import InputError
+from hwsim.types import Record
 
 _NM_RE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
-@dataclass(frozen=True)
-class NMSparsity:
+@dataclass(frozen=True, eq=False)
+class NMSparsity(Record):
     """N non-zeros kept out of every M weights along the reduction dimension.
 
     ``N == M`` is dense. The groups run along the GEMM's K (reduction) dimension, which is

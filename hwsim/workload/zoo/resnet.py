@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hwsim.workload.builder import NetworkBuilder
-from hwsim.workload.families import resnet9
 from hwsim.workload.network import Network
 
 _HE2016 = "He, Zhang, Ren, Sun, 'Deep Residual Learning for Image Recognition', CVPR 2016"
@@ -106,6 +105,8 @@ def resnet9_cifar() -> Network:
     followed by BN + ReLU; the pool follows the ReLU; the residual branches add without a ReLU
     after the add; the classifier is a bias-free Linear 512 -> 10.
     """
+    from hwsim.workload.families import resnet9  # here: the families load only for the networks built from them
+
     return resnet9(
         name="resnet9_cifar",
         source="D. Page, 'How to Train Your ResNet 4: Architecture', Myrtle.ai blog, 2018 (DAWNBench CIFAR-10 entry; "
@@ -125,6 +126,8 @@ def resnet9_stl10() -> Network:
     map (a global max pool, as Page's MaxPool(4) does on CIFAR-10's 4x4 map), so the classifier is still
     Linear 512->10. Same parameters as ``resnet9_cifar``, 9x its convolution MACs.
     """
+    from hwsim.workload.families import resnet9  # here: the families load only for the networks built from them
+
     return resnet9(
         input_size=96,
         name="resnet9_stl10",

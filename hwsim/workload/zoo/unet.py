@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hwsim.workload.families import unet as unet_family
 from hwsim.workload.network import Network
 
 
@@ -15,6 +14,8 @@ def unet() -> Network:
     (the skip connection centre-cropped, then concatenated before the up-sampled map) and a 1x1
     convolution to the 2 classes.
     """
+    from hwsim.workload.families import unet as unet_family  # here: loaded only for these networks
+
     return unet_family(
         depth=4, base_filters=64, input_size=572, in_channels=1, classes=2, same_padding=False, skip_first=True,
         activation="relu",
@@ -37,6 +38,8 @@ def unet_nuclei() -> Network:
     1x1 convolution with sigmoid to one mask channel.
     """
     # The Keras model scales its input by 1/255 in a Lambda layer: preprocessing with no weights, omitted.
+    from hwsim.workload.families import unet as unet_family  # here: loaded only for these networks
+
     return unet_family(
         name="unet_nuclei",
         source="K. Amdal-Saevik, 'Keras U-Net starter - LB 0.277', Kaggle Data Science Bowl 2018 kernel (after "
