@@ -11,12 +11,14 @@ from hwsim.errors import InputError, whole
 
 
 class Record:
-    """Equality and hashing of a frozen dataclass by its compared fields, written once for all of hwsim's records.
+    """Base of hwsim's records (descriptions and results): frozen dataclasses whose equality, hash, repr and
+    immutability are written once here, made with :func:`record`.
 
-    A record is ``@dataclass(frozen=True, eq=False)`` over this base: equal to another of the same class whose
-    compared fields are equal, hashed by them, exactly as ``eq=True`` would make it. Generating an ``__eq__`` and a
-    ``__hash__`` for every class with ``exec`` was a quarter of ``hwsim run``'s start-up
-    (``benchmarks/bench_startup.py``); these two are inherited instead.
+    Equal to another of the same class whose compared fields are equal, hashed by them, shown as
+    ``Name(field=value, ...)``, and immutable: a field is set once, by ``__init__`` (``__post_init__`` may still fill
+    a derived field with ``object.__setattr__``), and never assigned or deleted after. That is what
+    ``@dataclass(frozen=True)`` gives; generating those methods for every class with ``exec`` was half of ``hwsim
+    run``'s start-up of its own (``benchmarks/bench_startup.py``), so they are inherited instead.
     """
 
     __slots__ = ()
@@ -35,8 +37,26 @@ class Record:
     def __hash__(self) -> int:
         return hash(self._compared())
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in self.__dict__:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
 
 _COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def record(cls: type | None = None, /, **options: object):
+    """``@record`` or ``@record(kw_only=True)`` on a :class:`Record` subclass: a frozen dataclass (see Record)."""
+    wrap = dataclass(eq=False, repr=False, **options)
+    return wrap if cls is None else wrap(cls)
 
 
 Shape = tuple[int, ...]
@@ -75,7 +95,7 @@ class Operand(str, enum.Enum):
 _ARRAY_RE = re.compile(r"^\s*(-?\d+)\s*[xX]\s*(-?\d+)\s*$")
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class ArrayShape(Record):
     """Rows x columns of a PE array."""
 

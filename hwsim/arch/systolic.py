@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from hwsim.errors import InputError
-from hwsim.types import ArrayShape, Dataflow, PRECISIONS, Record
+from hwsim.types import ArrayShape, Dataflow, PRECISIONS, Record, record
 
 SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
 
@@ -15,7 +15,7 @@ VERSION = 1
 """The document :meth:`SystolicArray.to_dict` writes (and :mod:`hwsim.io.arch_config` reads)."""
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class SystolicArray(Record):
     """A ``rows x cols`` PE array fed by an ifmap, a filter and an ofmap SRAM.
 

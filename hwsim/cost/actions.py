@@ -7,8 +7,7 @@ so the prices and the actions they price travel together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 OPERANDS = ("ifmap", "filter", "psum")
 """The operands a PE holds and moves (``psum`` at the accumulator's width)."""
@@ -17,7 +16,7 @@ STATIONARY = ("filter", "ifmap", "ofmap")
 """What a dataflow can keep in the PEs across a fold."""
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class DataflowSpec(Record):
     """Per-MAC register accesses and neighbour hops of a dataflow, by operand (``ifmap``, ``filter``, ``psum``).
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from hwsim.types import Record
+from dataclasses import fields
+from hwsim.types import Record, record
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class EnergyBreakdown(Record):
     """Energy in pJ by component."""
 
@@ -29,7 +29,7 @@ class EnergyBreakdown(Record):
         return EnergyBreakdown(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class AreaBreakdown(Record):
     """Areas in um^2."""
 
@@ -67,7 +67,7 @@ class AreaBreakdown(Record):
                  "Share %": 100 * um2 / self.total_um2 if name != "PE (each)" else None} for name, um2 in parts]
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class SubAcceleratorArea(Record):
     """Areas in um^2 of one sub-accelerator (hwsim's cost model)."""
 

@@ -8,15 +8,15 @@ MAESTRO's coefficients (``tables/maestro.json``) that the cost models price, int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping
 
 from hwsim.cost.actions import DataflowSpec
 from hwsim.errors import InputError
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Technology(Record):
     """Prices of actions and areas of components at one technology node.
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 import importlib
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from hwsim.arch import systolic
 from hwsim.errors import InputError
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 VERSIONS: dict[str, int] = {
     "hwsim-workload": 1,
@@ -62,7 +61,7 @@ class Readable(Protocol):
     def read_text(self, encoding: str | None = ...) -> str: ...
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Document(Record):
     """A document whose format and version are checked, upgraded to the version this hwsim reads.
 

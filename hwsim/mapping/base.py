@@ -13,16 +13,16 @@ Numbers in :class:`FoldMapping` and :class:`LayerMapping` may be NumPy arrays, o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
-from hwsim.types import Dataflow, Operand, Record
+from hwsim.types import Dataflow, Operand, Record, record
 from hwsim.workload.lowering import GemmDims
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class FoldMapping(Record):
     """The fold geometry of one GEMM on an ``rows x cols`` array: ``Sr`` rows by ``Sc`` columns, ``T`` in time.
 
@@ -107,7 +107,7 @@ class Mapping(Protocol):
         """
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class LayerMapping(Record):
     """One layer's GEMM laid on one array by one mapping: what every model takes.
 

@@ -6,7 +6,7 @@ composes the stages (counts from :func:`hwsim.sim.engine.simulate_layers`, then 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.cost import AreaBreakdown, EnergyBreakdown, Technology, layer_energy, systolic_area
 from hwsim.errors import InputError
 from hwsim.sim.counts import LayerCounts
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 
 COLUMNS = (
@@ -64,7 +64,7 @@ def network_metrics(total: LayerCounts, energy: EnergyBreakdown, area: AreaBreak
     return metrics
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Report(Record):
     """A network on a systolic array: per-layer cycles and traffic, their energy, and the array's area."""
 

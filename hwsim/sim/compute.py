@@ -63,13 +63,12 @@ efficiency 100 % and compute util ``4*3 / (4 * (7 + 2 - 1)) = 37.5 %``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from hwsim.mapping import LayerMapping
-from hwsim.types import Operand, Record
+from hwsim.types import Operand, Record, record
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class ComputeCounts(Record):
     """Compute-side results for ``repeat`` runs of one GEMM (no memory stalls)."""
 

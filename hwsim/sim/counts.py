@@ -6,11 +6,11 @@ Counts are for the whole batch; SRAM counts are in elements, DRAM traffic in byt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from hwsim.types import Record
+from dataclasses import fields
+from hwsim.types import Record, record
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class LayerCounts(Record):
     """One layer on one array. Counts are for the whole batch; SRAM counts are in elements, DRAM in bytes."""
 

@@ -40,17 +40,16 @@ walk over every fold). The model's numbers may be NumPy arrays, one entry per la
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.mapping import FoldMapping, mapping
-from hwsim.types import Dataflow, Record
+from hwsim.types import Dataflow, Record, record
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class MemoryCounts(Record):
     """DRAM traffic in bytes per operand, and the cycles it costs around the compute."""
 

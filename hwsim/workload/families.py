@@ -13,21 +13,20 @@ entry of ``channels``.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from hwsim.errors import InputError
 from hwsim.workload.builder import NetworkBuilder
 from hwsim.workload.layers import ACTIVATIONS
 from hwsim.workload.network import Network
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 KINDS = ("count", "count0", "flag", "activation")
 """Value kinds of family arguments: a whole number >= 1, a whole number >= 0, a boolean, or an
 activation name (or ``None`` for none)."""
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Param(Record):
     """One argument of a family builder.
 
@@ -311,7 +310,7 @@ def _format(value: object) -> str:
 
 # -- registry -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
+@record
 class Family(Record):
     """A network family: its builder and the arguments a search space may set.
 

@@ -21,13 +21,13 @@ cannot fold (DenseNet's pre-activation BN) is an ``eltwise`` layer with ``op: ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import ClassVar, Sequence
 
 import numpy as np
 
 from hwsim.errors import InputError
-from hwsim.types import Record, Shape
+from hwsim.types import Record, Shape, record
 from hwsim.workload.sparsity import NMSparsity
 
 ACTIVATIONS = ("relu", "relu6", "elu", "gelu", "sigmoid", "hardsigmoid", "hardswish", "tanh", "silu")
@@ -92,7 +92,7 @@ def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1
     return (-(-span // stride) if ceil else span // stride) + 1
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Layer(Record):
     """What every layer has: a unique name and the tensors it reads (layer or input names)."""
 
@@ -141,7 +141,7 @@ class Layer(Record):
         return out
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class WeightLayer(Layer):
     """A layer with a weight tensor: it lowers to a GEMM whose stationary candidate is the weight."""
 
@@ -174,7 +174,7 @@ class WeightLayer(Layer):
         return out_features * (int(self.bias) + 2 * int(self.batchnorm))
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class _Convolution(WeightLayer):
     """What a convolution and a transposed convolution share."""
 
@@ -210,7 +210,7 @@ class _Convolution(WeightLayer):
         return kh * kw * (c // self.groups) * self.out_channels + self._extra_params(self.out_channels)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Conv2d(_Convolution):
     """2-D convolution. Depthwise is ``groups == in_channels``."""
 
@@ -235,7 +235,7 @@ class Conv2d(_Convolution):
         return (self.out_channels, ho, wo)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class ConvTranspose2d(_Convolution):
     """2-D transposed convolution (U-Net's up-convolution), PyTorch's size convention."""
 
@@ -259,7 +259,7 @@ class ConvTranspose2d(_Convolution):
         return (self.out_channels, dims[0], dims[1])
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class _Linear(WeightLayer):
     """What the two linear layers share."""
 
@@ -270,7 +270,7 @@ class _Linear(WeightLayer):
         object.__setattr__(self, "out_features", _check_int(self.name, "out_features", self.out_features, 1))
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Gemm(_Linear):
     """A linear layer on the last dimension; every leading position is a row (transformers)."""
 
@@ -283,7 +283,7 @@ class Gemm(_Linear):
         return input_shapes[0][-1] * self.out_features + self._extra_params(self.out_features)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class FullyConnected(_Linear):
     """A linear layer on the whole flattened input (classifier heads)."""
 
@@ -296,7 +296,7 @@ class FullyConnected(_Linear):
         return math.prod(input_shapes[0]) * self.out_features + self._extra_params(self.out_features)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class MatMul(Layer):
     """Product of two activations, ``A @ B`` (attention scores ``Q Kᵀ`` and context ``P V``).
 
@@ -352,7 +352,7 @@ class MatMul(Layer):
         return (self.heads, m, n)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Pool(Layer):
     """Max or average pooling; ``global_pool`` reduces each channel to one value."""
 
@@ -404,7 +404,7 @@ class Pool(Layer):
         return out
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Eltwise(Layer):
     """Element-wise operation; several inputs broadcast against each other as in NumPy.
 
@@ -447,7 +447,7 @@ class Eltwise(Layer):
         return 0
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Concat(Layer):
     """Concatenation along ``axis``; with ``crop`` the other dimensions are centre-cropped to the
     smallest input first (the original U-Net's copy-and-crop)."""
@@ -485,7 +485,7 @@ class Concat(Layer):
         return tuple(out)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Upsample(Layer):
     """Nearest or bilinear up-sampling of a feature map by an integer factor."""
 
@@ -505,7 +505,7 @@ class Upsample(Layer):
         return (c, h * self.scale[0], w * self.scale[1])
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Embedding(Layer):
     """Table look-up: an ``(S,)`` index tensor becomes ``(S, embedding_dim)``."""
 
@@ -528,7 +528,7 @@ class Embedding(Layer):
         return self.num_embeddings * self.embedding_dim
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Parameter(Layer):
     """A learned tensor read from memory (ViT's class token and position embedding)."""
 
@@ -548,7 +548,7 @@ class Parameter(Layer):
         return math.prod(self.shape)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Reshape(Layer):
     """Reinterpret a tensor with the same element count, including a change of layout such as
     ViT's patches-to-tokens ``(768, 14, 14) -> (196, 768)``."""
@@ -569,7 +569,7 @@ class Reshape(Layer):
         return self.shape
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@record(kw_only=True)
 class Slice(Layer):
     """Rows ``start:stop`` along ``axis`` (a transformer head reading only the class token)."""
 

@@ -35,16 +35,15 @@ MACs are ``M * N * K * repeat``: a layer's MAC count is defined through this low
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from hwsim.types import Record, Shape
+from hwsim.types import Record, Shape, record
 from hwsim.workload.layers import Conv2d, ConvTranspose2d, FullyConnected, Gemm, Layer, MatMul
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class GemmDims(Record):
     """``repeat`` independent GEMMs ``[M, K] @ [K, N]``."""
 

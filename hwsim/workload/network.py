@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Iterator, Mapping
 
 from hwsim.errors import InputError
-from hwsim.types import Record, Shape
+from hwsim.types import Record, Shape, record
 from hwsim.workload.layers import Layer
 from hwsim.workload.lowering import GemmDims, lower
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class LayerStats(Record):
     """What the workload alone says about one layer (no hardware yet)."""
 
@@ -29,7 +29,7 @@ class LayerStats(Record):
     params: int
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Network(Record):
     """A DNN workload.
 

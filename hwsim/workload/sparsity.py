@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.errors import InputError
-from hwsim.types import Record
+from hwsim.types import Record, record
 
 _NM_RE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class NMSparsity(Record):
     """N non-zeros kept out of every M weights along the reduction dimension.
 
