@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,9 +50,20 @@ def seconds(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
+def instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions one run of ``command`` executes, counted by valgrind's callgrind: the same for the same code and
+    inputs however busy the machine is (wall times on a shared machine move by a fifth between runs)."""
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out", *command],
+                              env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions under valgrind (Debian's valgrind package)")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     commands = {"python -c 'import numpy'": [sys.executable, "-c", "import numpy"]}
@@ -73,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(worst, ratio)
         print(f"{name:45s} {1e3 * min(wall[name]):8.1f} {1e3 * sorted(wall[name])[len(wall[name]) // 2]:10.1f} "
               f"{ratio:6.2f} {1e3 * min(cpu[name]):7.1f} {min(cpu[name]) / min(cpu[numpy]):6.2f}")
+    if args.instructions:
+        counted = {name: instructions(command, env) for name, command in commands.items()}
+        for name, count in counted.items():
+            print(f"{name:45s} {count / 1e6:8.1f} M instructions, ratio {count / counted[numpy]:.2f}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"largest wall-time ratio {worst:.2f} (limit {LIMIT}); minimum of {args.repeat} runs each; "
           f"load average {load} on {os.cpu_count()} CPUs")

@@ -32,12 +32,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
-        # add_argument builds a formatter only to check each metavar; one of a fixed width spares it a terminal-size
-        # query (and the shutil import) per argument, a tenth of a bundled run's time. Help is still sized to the
-        # terminal.
+        # add_argument builds a formatter only to check each metavar: one formatter of a fixed width, kept, spares a
+        # new one and a terminal-size query (and the shutil import) per argument, a tenth of a bundled run's time.
+        # Help is still sized to the terminal.
         if self._formatting:
             return super()._get_formatter()
-        return self.formatter_class(prog=self.prog, width=80)
+        if "_checker" not in self.__dict__:
+            self._checker = self.formatter_class(prog=self.prog, width=80)
+        return self._checker
 
     def format_help(self) -> str:
         return self._sized(super().format_help)
