@@ -39,6 +39,3 @@ def alexnet() -> Network:
     x = b.fc("classifier.4", x, 4096, bias=True, activation="relu")
     b.fc("classifier.6", x, 1000, bias=True)
     return b.build()
-
-
-NETWORKS = {"alexnet": alexnet}

@@ -48,6 +48,3 @@ def densenet121() -> Network:
     x = b.global_pool("avgpool", x)
     b.fc("classifier", x, 1000, bias=True)
     return b.build()
-
-
-NETWORKS = {"densenet121": densenet121}

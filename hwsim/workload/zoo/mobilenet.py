@@ -140,10 +140,3 @@ def mobilenet_v3_large() -> Network:
     x = b.fc("classifier.0", x, 1280, bias=True, activation="hardswish")
     b.fc("classifier.3", x, 1000, bias=True)
     return b.build()
-
-
-NETWORKS = {
-    "mobilenet_v1": mobilenet_v1,
-    "mobilenet_v2": mobilenet_v2,
-    "mobilenet_v3_large": mobilenet_v3_large,
-}

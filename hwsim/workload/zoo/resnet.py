@@ -136,12 +136,3 @@ def resnet9_stl10() -> Network:
         "NASAIC's CIFAR-10 + STL-10 workload (Yang et al., DAC 2020); final max pool over the whole 12x12 map "
         "(global max pool), Linear 512->10 without bias",
     )
-
-
-NETWORKS = {
-    "resnet18": resnet18,
-    "resnet50": resnet50,
-    "resnet18_cifar": resnet18_cifar,
-    "resnet9_cifar": resnet9_cifar,
-    "resnet9_stl10": resnet9_stl10,
-}

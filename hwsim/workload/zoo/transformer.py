@@ -121,6 +121,3 @@ def vit_b16() -> Network:
     x = b.eltwise("encoder.ln", x, "layernorm")
     b.gemm("heads.head", _first_token(b, x, "heads.class_token"), 1000, bias=True)
     return b.build()
-
-
-NETWORKS = {"bert_base": bert_base, "vit_b16": vit_b16}

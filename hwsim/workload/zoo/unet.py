@@ -47,6 +47,3 @@ def unet_nuclei() -> Network:
                "Conv2DTranspose 2x2/2, concatenate([up, skip]), 1x1 Conv2D+sigmoid; dropout and the x/255 "
                "input Lambda omitted",
     )
-
-
-NETWORKS = {"unet": unet, "unet_nuclei": unet_nuclei}

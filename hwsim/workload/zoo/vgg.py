@@ -75,6 +75,3 @@ def vgg16_cifar() -> Network:
     x = b.fc("fc_1", x, 512, bias=True, batchnorm=True, activation="relu")
     b.fc("fc_2", x, 10, bias=True)
     return b.build()
-
-
-NETWORKS = {"vgg16": vgg16, "vgg16_cifar": vgg16_cifar}
