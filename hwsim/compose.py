@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from hwsim.arch.systolic import SystolicArray
@@ -39,7 +38,7 @@ def technology(tech: Technology | str | Path) -> Technology:
     """``tech`` itself, or the bundled node or ``hwsim-tech`` table it names, loaded."""
     if isinstance(tech, Technology):
         return tech
-    from hwsim.io.tech import load_technology
+    from hwsim.io.tech import load_technology  # io sits beside compose; imported here, where a name is read
 
     return load_technology(tech)
 
