@@ -193,11 +193,12 @@ def assemble_best(network: str, arch: SystolicArray, candidates: dict[str, tuple
     areas = {name: systolic_area(a, tech) for name, a in archs.items()}
     area = max(areas.values(), key=lambda a: a.total_um2)
     layers, energy = [], []
-    for i, options in enumerate(zip(*candidates.values())):
-        priced = [(counts, layer_energy(counts, archs[name], tech, area))
-                  for name, counts in zip(candidates, options) if counts is not None]
-        key = (lambda p: p[0].total_cycles) if objective == "cycles" else (lambda p: p[1].total_pj)
-        counts, cost = min(priced, key=key)  # min keeps the first of equals
+    for options in zip(*candidates.values()):
+        fitting = [(name, counts) for name, counts in zip(candidates, options) if counts is not None]
+        if objective == "cycles":  # the fastest is found without pricing the others
+            fitting = [min(fitting, key=lambda c: c[1].total_cycles)]  # min keeps the first of equals
+        priced = [(counts, layer_energy(counts, archs[name], tech, area)) for name, counts in fitting]
+        counts, cost = min(priced, key=lambda p: p[1].total_pj)
         layers.append(counts)
         energy.append(cost)
     return Report(network=network, arch=arch, compat=compat, layers=tuple(layers), tech=tech.name,
