@@ -3,7 +3,7 @@
 A point of the search picks, for every sub-accelerator, a template, its PEs and its bandwidth (within the
 chip's budgets), which sub-accelerator runs each task's network, and, for tasks with a
 network search space, the network's hyperparameters. Its evaluation schedules the networks on the design
-(:func:`hwsim.sim.schedule.schedule`) and checks the specs.
+(:func:`hwsim.compose.schedule`) and checks the specs.
 
 Reward (higher is better), with ``r_s = value_s / limit_s`` for each spec ``s`` (latency, energy, area):
 

@@ -2,9 +2,9 @@
 
 Per GEMM (:func:`hwsim.workload.training.training_gemms`):
 
-* **Offline scheduling** runs the closed-form model (:func:`hwsim.sim.compute.gemm_compute` for dense,
-  :func:`hwsim.sim.sparse.sparse_gemm_compute` for N:M sparse weights) for each of SAT's modes (ws, os) and keeps
-  the one with the fewest cycles; ties go to ws.
+* **Offline scheduling** lays the GEMM with its N:M sparsity (:func:`hwsim.mapping.lay`) in each of SAT's modes
+  (ws, os), runs the one closed form (:func:`hwsim.sim.compute.gemm_compute`) on each and keeps the one with the
+  fewest cycles; ties go to ws.
 * **Interleave mapping** overlaps consecutive folds: the next fold's stationary load and stream start as soon as
   the current fold's last streamed value has entered, so a GEMM of ``F`` folds of ``L = 2R + C + T - 2`` cycles
   takes ``F (R + T) + (R + C - 2)`` instead of ``F L``: the fill/drain bubble is paid once. (The paper names the
