@@ -106,7 +106,7 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool,
             sram=(c.ifmap_reads, c.filter_reads, c.ofmap_writes, c.ofmap_reads),
             memory=m, dims=(gemm.m, gemm.n, gemm.k, gemm.repeat),
         ))
-    return tuple(None if report is None else _plain(report) for report in reports)
+    return tuple(reports)
 
 
 def _stack(mappings: list[LayerMapping], arch: SystolicArray) -> LayerMapping:
@@ -192,16 +192,11 @@ def memory_layer(network: Network, stats: LayerStats, arch: SystolicArray) -> Me
 _FIELD_TYPES = tuple((f.name, {"int": int, "float": float, "str": str}[f.type]) for f in fields(LayerCounts))
 
 
-def _plain(report: LayerCounts) -> LayerCounts:
-    """``report`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
-    return LayerCounts(**{name: kind(getattr(report, name)) for name, kind in _FIELD_TYPES})
-
-
 def _report(stats: LayerStats, arch: SystolicArray, *, macs: int, folds: int, compute_cycles: int, used: float,
             busy: float, sram: tuple[int, int, int, int], memory: MemoryCounts,
             dims: tuple[int, int, int, int]) -> LayerCounts:
     m, n, k, repeat = dims
-    return LayerCounts(
+    values = dict(
         layer=stats.name, kind=stats.kind, dataflow=arch.dataflow.value, m=m, n=n, k=k, repeat=repeat, macs=macs,
         folds=folds,
         compute_cycles=compute_cycles, stall_cycles=memory.stall_cycles, prefetch_cycles=memory.prefetch_cycles,
@@ -210,3 +205,5 @@ def _report(stats: LayerStats, arch: SystolicArray, *, macs: int, folds: int, co
         ifmap_dram_read_bytes=memory.ifmap_dram_read_bytes, filter_dram_read_bytes=memory.filter_dram_read_bytes,
         ofmap_dram_write_bytes=memory.ofmap_dram_write_bytes, ofmap_dram_read_bytes=memory.ofmap_dram_read_bytes,
     )
+    # Python numbers in place of NumPy scalars: reports are written to JSON
+    return LayerCounts(**{name: kind(values[name]) for name, kind in _FIELD_TYPES})
