@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import Any
 
 from hwsim.errors import InputError
 from hwsim.types import ArrayShape, Dataflow, PRECISIONS, Record, record
 
+INTERFACE_BANDWIDTHS = ("USER", "CALC")
+"""SCALE-Sim's ``InterfaceBandwidth`` modes: the given bandwidth, or one that never stalls."""
 SYSTOLIC_DATAFLOWS = (Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY)
 
 FORMAT = "hwsim-systolic-array"
@@ -35,7 +38,13 @@ class SystolicArray(Record):
         SRAM capacities in KiB (1024 bytes), each double-buffered: half is filled while the other half is
         read. SCALE-Sim's ``IfmapSramSzkB`` etc. mean the same.
     dram_bandwidth_bytes_per_cycle
-        Bytes per array clock the DRAM interface moves, reads and writes together.
+        Bytes per array clock the DRAM interface moves, reads and writes together (a fraction is allowed).
+    dram_latency_cycles
+        Cycles from a DMA read request to its first byte (a fixed DRAM latency; writes are posted and pay none).
+    interface_bandwidth
+        SCALE-Sim's ``[run_presets] InterfaceBandwidth``: ``USER`` moves ``dram_bandwidth_bytes_per_cycle``;
+        ``CALC`` is an interface that never makes the array wait (native: transfers take no time; ``--compat
+        scalesim``: SCALE-Sim's own CALC estimate).
     clock_mhz
         Array clock, for latency.
     psum_bits
@@ -57,6 +66,8 @@ class SystolicArray(Record):
     dram_bandwidth_bytes_per_cycle: float = 10.0
     clock_mhz: float = 1000.0
     psum_bits: int = 32
+    dram_latency_cycles: int = 0
+    interface_bandwidth: str = "USER"
 
     def __post_init__(self) -> None:
         ArrayShape(self.rows, self.cols)  # the same check and message as --array
@@ -85,10 +96,16 @@ class SystolicArray(Record):
             if name != "ofmap_bits" and value != width:
                 raise InputError(f"must be the precision's width ({self.precision}: {width} bits)", field=name,
                                  value=value)
+        latency = self.dram_latency_cycles
+        if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
+            raise InputError("must be a whole number of cycles >= 0", field="dram_latency_cycles", value=latency)
+        if self.interface_bandwidth not in INTERFACE_BANDWIDTHS:
+            raise InputError(f"must be one of {', '.join(INTERFACE_BANDWIDTHS)}", field="interface_bandwidth",
+                             value=self.interface_bandwidth)
         for name in ("ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib", "dram_bandwidth_bytes_per_cycle",
                      "clock_mhz"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
                 raise InputError("must be a number > 0", field=name, value=value)
 
     @property

@@ -7,7 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from hwsim.arch.systolic import FORMAT, SystolicArray
+from hwsim.arch.systolic import FORMAT, INTERFACE_BANDWIDTHS, SystolicArray
 from hwsim.errors import InputError
 from hwsim.io.checks import keys
 from hwsim.io.document import read_document
@@ -53,10 +53,22 @@ def read_scalesim_cfg(path: str | Path) -> SystolicArray:
         except ValueError:
             raise InputError("expected a number", file=file, field=key, value=text) from None
         values[name] = int(number) if name in ("rows", "cols") and number.is_integer() else number
+    values["interface_bandwidth"] = _interface_bandwidth(parser, file)
     try:
         return SystolicArray(**values)
     except InputError as err:
         raise InputError(err.problem, file=file, field=_scalesim_key(err.field), value=err.value) from None
+
+
+def _interface_bandwidth(parser: configparser.ConfigParser, file: str) -> str:
+    """``[run_presets] InterfaceBandwidth`` (``CALC`` or ``USER``); SCALE-Sim's default, ``CALC``, when absent."""
+    if not parser.has_option("run_presets", "InterfaceBandwidth"):
+        return "CALC"
+    text = parser["run_presets"]["InterfaceBandwidth"].strip()
+    if text.upper() not in INTERFACE_BANDWIDTHS:
+        raise InputError(f"expected {' or '.join(INTERFACE_BANDWIDTHS)}", file=file,
+                         field="InterfaceBandwidth", value=text)
+    return text.upper()
 
 
 def _scalesim_key(field: str | None) -> str | None:

@@ -83,7 +83,7 @@ _ARCH = {"format": "hwsim-systolic-array", "version": 1, "rows": 8, "cols": 8}
      "field 'version' = None: unsupported version; this hwsim reads version 1"),
     ({**_ARCH, "colz": 8}, "field 'colz': unknown key (known: format, version, rows, cols, dataflow, precision, "
                            "ifmap_bits, filter_bits, ofmap_bits, ifmap_sram_kib, filter_sram_kib, ofmap_sram_kib, "
-                           "dram_bandwidth_bytes_per_cycle, clock_mhz, psum_bits)"),
+                           "dram_bandwidth_bytes_per_cycle, clock_mhz, psum_bits, dram_latency_cycles, interface_bandwidth)"),
     ({**_ARCH, "cols": 0}, "field 'cols' = 0: must be a whole number >= 1"),
     ({**_ARCH, "clock_mhz": "fast"}, "field 'clock_mhz' = 'fast': must be a number > 0"),
 ])
