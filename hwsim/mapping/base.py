@@ -71,6 +71,11 @@ class FoldMapping(Record):
             for r0 in range(0, self.sr, self.rows):
                 yield r0, min(self.rows, self.sr - r0), c0, min(self.cols, self.sc - c0)
 
+    def step_cycles(self, interleave: bool = False) -> int:
+        """Cycles from one fold's start to the next's: ``L``, or ``R + T`` under SAT's interleave mapping (the next
+        fold's stationary load and stream start as soon as this fold's last streamed value has entered)."""
+        return self.rows + self.t if interleave else self.fold_cycles()
+
     def fold_cycles(self, compat: bool = False) -> int:
         """Cycles of one fold on a clean array (``L = 2R + C + T - 2``; SCALE-Sim's os fold with ``compat``)."""
         r, c, t = self.rows, self.cols, self.t

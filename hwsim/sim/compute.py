@@ -83,19 +83,25 @@ class ComputeCounts(Record):
     compute_util: float
 
 
-def gemm_compute(lm: LayerMapping, *, compat: bool = False) -> ComputeCounts:
+def gemm_compute(lm: LayerMapping, *, compat: bool = False, interleave: bool = False) -> ComputeCounts:
     """Cycles and SRAM accesses of the ``lm.run.repeat`` runs a layer mapping lays on the array, in closed form.
 
     With ``compat`` the numbers follow SCALE-Sim 3.0.0 (module docstring); each repeat counts as one
     SCALE-Sim layer, so its 0-indexed total loses one cycle per repeat. The mapping's numbers may be integer arrays
     (one entry per layer or design); the counts are then arrays too. An N:M sparse mapping runs the dense machine
     on its ``K'`` compressed rows; only its ifmap reads differ (windows, :mod:`hwsim.sim.sparse`).
+
+    ``interleave`` is SAT's interleave mapping: a fold's successor starts loading as soon as its last streamed value
+    has entered, so every fold but a run's last takes :meth:`~hwsim.mapping.FoldMapping.step_cycles` (``R + T``)
+    and the fill/drain bubble is paid once per run.
     """
     fm, run = lm.fold, lm.run
     rows, cols = fm.rows, fm.cols
     length = fm.fold_cycles(compat)
     folds = fm.folds
     cycles = folds * length - (1 if compat else 0)
+    if interleave:
+        cycles = (folds - 1) * fm.step_cycles(interleave=True) + length
     ifmap, filt, ofmap = lm.mapping.sram_accesses(run, fm, lm.row_elements)
     psum_reads = ofmap - run.m * run.n
     stationary_out = lm.resident is Operand.OFMAP

@@ -54,17 +54,18 @@ def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None
 
 
 def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
-                compat: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
+                compat: bool = False, interleave: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
     """Compute and memory counts of the runs ``lm`` lays on ``arch``.
 
     Elementwise NumPy throughout: ``lm``'s dimensions and ``a_unique`` may be arrays (one entry per layer, as
     :func:`simulate_layers` uses it), or ``arch`` a group of designs whose numbers are arrays (one entry per design,
     as :func:`hwsim.sim.batch.simulate_batch` uses it), and the counts are arrays of that shape. Folds are not
     checked to fit their SRAMs here (:func:`hwsim.sim.memory.check_fits`, :func:`hwsim.sim.memory.fits`).
+    ``interleave`` is SAT's interleave mapping (:func:`hwsim.sim.compute.gemm_compute`).
     """
     if compat:
         return gemm_compute(lm, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
-    return _tiled(lm, arch, a_unique)
+    return _tiled(lm, arch, a_unique, interleave)
 
 
 def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool,
@@ -121,8 +122,8 @@ def _entry(counts, i: int):
                            for f in fields(counts)})
 
 
-def _tiled(lm: LayerMapping, arch: SystolicArray,
-           a_unique: float | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
+def _tiled(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray,
+           interleave: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
     """Native compute and memory of ``lm``'s runs, in stream tiles that keep partial sums on chip.
 
     The stream is ``full`` tiles of ``tile`` and, where it does not divide, one shorter tile of ``rest``; with
@@ -130,21 +131,21 @@ def _tiled(lm: LayerMapping, arch: SystolicArray,
     """
     tile = lm.stream_tile
     full, rest = np.divmod(lm.fold.t, tile)
-    counts, memory = _part(lm, arch, a_unique, tile, full)
+    counts, memory = _part(lm, arch, a_unique, tile, full, interleave)
     has_rest = rest > 0
     if not np.any(has_rest):
         return counts, memory
-    rest_counts, rest_memory = _part(lm, arch, a_unique, np.where(has_rest, rest, 1), 1)
+    rest_counts, rest_memory = _part(lm, arch, a_unique, np.where(has_rest, rest, 1), 1, interleave)
     return _add_rest(counts, rest_counts, has_rest), _add_rest(memory, rest_memory, has_rest)
 
 
 def _part(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray, t: int | np.ndarray,
-          times: int | np.ndarray) -> tuple[ComputeCounts, MemoryCounts]:
+          times: int | np.ndarray, interleave: bool) -> tuple[ComputeCounts, MemoryCounts]:
     """``times`` stream tiles of length ``t`` of ``lm``'s runs, back to back."""
     sub = lm.with_stream(t)
     runs = sub.run.repeat * times
-    counts = gemm_compute(sub.with_repeat(runs))
-    memory = gemm_memory(sub.fold, runs, arch, sub.fold.fold_cycles(), a_unique=a_unique,
+    counts = gemm_compute(sub.with_repeat(runs), interleave=interleave)
+    memory = gemm_memory(sub.fold, runs, arch, sub.fold.step_cycles(interleave), a_unique=a_unique,
                          stationary_shared=(lm.run.repeat == 1) & (np.asarray(times) > 1))
     return counts, memory
 

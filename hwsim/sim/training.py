@@ -119,19 +119,10 @@ def _best(g: TrainingGemm, sat: SatArray) -> tuple[LayerMapping, ComputeCounts]:
     for dataflow in sat.dataflows:
         lm = lay(g.gemm, sat.array, dataflow=dataflow, n_keep=g.sparsity.n if g.sparsity else 1,
                  m_group=g.sparsity.m if g.sparsity else 1)
-        counts = gemm_compute(lm)
-        if sat.interleave:
-            counts = replace(counts, cycles=_interleaved(lm, counts.cycles))
+        counts = gemm_compute(lm, interleave=sat.interleave)
         if best is None or counts.cycles < best[1].cycles:
             best = (lm, counts)
     return best  # type: ignore[return-value]
-
-
-def _interleaved(lm: LayerMapping, cycles: int) -> int:
-    """Consecutive folds overlapped: the fill/drain bubble is paid once per run."""
-    fm = lm.fold
-    per_run = fm.folds * (fm.rows + fm.t) + (fm.rows + fm.cols - 2)
-    return min(cycles, per_run * lm.run.repeat)
 
 
 def _pass(g: TrainingGemm, sat: SatArray, update: tuple[int, int, Sorting]) -> PassCounts:
