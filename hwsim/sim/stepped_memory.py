@@ -41,13 +41,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping
-from hwsim.sim.memory import dram_cycles, operand_bytes
+from hwsim.sim.memory import operand_bytes
 from hwsim.sim.sparse import simulate_sparse_gemm
 from hwsim.sim.stepped import BUBBLE, simulate_gemm
 from hwsim.types import Dataflow, Record, record
@@ -144,9 +145,12 @@ def step_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float = 1.0,
     rng = np.random.default_rng(seed)
     steps = []
     for r in range(lm.run.repeat):
+        operands = _operands(lm, rng)  # one repeat's matrices: its stream tiles are slices of them
         for tile, (s0, t) in enumerate(_stream_tiles(lm, arch)):
-            steps += _run_steps(lm, arch, rng, r, tile, s0, t, interleave)
-    return _plan_and_step(steps, lm.dataflow, arch, a_unique)
+            steps += _run_steps(lm, arch, operands, r, tile, s0, t, interleave)
+    k_dense = lm.gemm.k * lm.packed_groups
+    ids = (lm.run.repeat * lm.run.m * k_dense, lm.run.repeat * k_dense * lm.run.n)
+    return _plan_and_step(steps, lm.dataflow, arch, a_unique, ids)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -184,7 +188,7 @@ class _Step:
     ofmap: np.ndarray  # outputs this fold emits whose last contribution it is: the ones written to DRAM
 
 
-def _run_steps(lm: LayerMapping, arch: SystolicArray, rng: np.random.Generator, repeat: int, tile: int, s0: int,
+def _run_steps(lm: LayerMapping, arch: SystolicArray, operands: _Operands, repeat: int, tile: int, s0: int,
                t: int, interleave: bool) -> list[_Step]:
     """Run one stream tile of one repeat through the stepped compute model; each fold's demands, as global ids.
 
@@ -194,20 +198,16 @@ def _run_steps(lm: LayerMapping, arch: SystolicArray, rng: np.random.Generator, 
     """
     m, n = lm.run.m, lm.run.n
     k_dense = lm.gemm.k * lm.packed_groups
-    a, b = _operands(lm, rng, k_dense)
+    a, b, b_kept = operands.a, operands.b, operands.b_kept
     if lm.dataflow is WS:
         a = a[s0:s0 + t]
     elif lm.dataflow is IS:
-        b = b[:, s0:s0 + t]
-    a_local, b_local = a.shape, b.shape
+        b = b_kept = b[:, s0:s0 + t]
     if lm.dense:
         result = simulate_gemm(a, b, arch.rows, arch.cols, lm.dataflow)
-        b_kept = b
     else:
-        values, indices, b_kept = _compress(b, lm.n_keep, lm.m_group, rng)
-        assert values.shape[0] == lm.run.k, "the compressed filter has other rows than the mapping's K'"
-        result = simulate_sparse_gemm(a, values, indices, k=k_dense, n_keep=lm.n_keep, m_group=lm.m_group,
-                                      rows=arch.rows, cols=arch.cols, dataflow=lm.dataflow)
+        result = simulate_sparse_gemm(a, operands.values, operands.indices, k=k_dense, n_keep=lm.n_keep,
+                                      m_group=lm.m_group, rows=arch.rows, cols=arch.cols, dataflow=lm.dataflow)
         # Every slot names a kept weight (no empty slots), so the trace's filter entries are the slots loaded.
         assert result.filter_reads == np.count_nonzero(result.trace.filter != BUBBLE)
     expected = a.astype(np.int32) @ b_kept.astype(np.int32)
@@ -217,35 +217,57 @@ def _run_steps(lm: LayerMapping, arch: SystolicArray, rng: np.random.Generator, 
     fold = lm.with_stream(t).fold
     length = fold.fold_cycles()
     assert result.cycles == fold.folds * length, "the compute model took another number of cycles than L per fold"
-    ifmap_base, filter_base, ofmap_base = repeat * m * k_dense, repeat * k_dense * n, repeat * m * n
-    steps, written = [], set()
-    for f in reversed(range(fold.folds)):
-        window = slice(f * length, (f + 1) * length)
-        a_ids = _global(_ifmap_elements(result.trace.ifmap[window], lm, k_dense), a_local, (m, k_dense),
-                        s0 if lm.dataflow is WS else 0, 0)
-        b_ids = _global(_entries(result.trace.filter[window]), b_local, (k_dense, n), 0,
-                        s0 if lm.dataflow is IS else 0)
-        b_ids = b_ids[_in_diagonal_blocks(b_ids, lm, n)]
-        o_ids = _global(_entries(result.trace.ofmap[window]), (a_local[0], b_local[1]), (m, n),
-                        s0 if lm.dataflow is WS else 0, s0 if lm.dataflow is IS else 0)
-        last_contribution = np.array([o for o in o_ids.tolist() if o not in written], dtype=np.int64)
-        written.update(o_ids.tolist())
+    # Where this tile's local matrices sit in the repeat's: ws tiles A's and O's rows, is B's and O's columns.
+    a_at = (s0, 0) if lm.dataflow is WS else (0, 0)
+    b_at = (0, s0) if lm.dataflow is IS else (0, 0)
+    o_at = (a_at[0], b_at[1])
+    folds_a, a_ids = _ifmap_elements(result.trace.ifmap, length, lm, k_dense)
+    a_ids = _global(a_ids, a.shape[1], k_dense, a_at)
+    folds_b, b_ids = _elements(result.trace.filter, length)
+    b_ids = _global(b_ids, b.shape[1], n, b_at)
+    on_chip = ~_in_diagonal_blocks(b_ids, lm, n)  # zeros of packed groups: made on chip, never demanded of DRAM
+    folds_o, o_ids = _elements(result.trace.ofmap, length)
+    o_ids = _global(o_ids, b.shape[1], n, o_at)
+    ifmap = _per_fold(folds_a, a_ids, fold.folds, m * k_dense)
+    filt = _per_fold(folds_b[~on_chip], b_ids[~on_chip], fold.folds, k_dense * n)
+    ofmap = _per_fold(folds_o, o_ids, fold.folds, m * n)
+    # An output goes to DRAM from the last fold of the run that emits it; earlier ones are partial sums.
+    last = np.full(m * n, -1)
+    for f, out in enumerate(ofmap):
+        last[out] = f
+    steps = []
+    for f in range(fold.folds):
         col_fold, row_fold = divmod(f, fold.row_folds)
-        last = f == fold.folds - 1
-        cycles = fold.step_cycles(interleave=interleave and not last)
-        steps.append(_Step(repeat, tile, row_fold, col_fold, cycles, a_ids + ifmap_base, b_ids + filter_base,
-                           last_contribution + ofmap_base))
-    return steps[::-1]
+        cycles = fold.step_cycles(interleave=interleave and f < fold.folds - 1)
+        written = ofmap[f][last[ofmap[f]] == f]
+        steps.append(_Step(repeat, tile, row_fold, col_fold, cycles, ifmap[f] + repeat * m * k_dense,
+                           filt[f] + repeat * k_dense * n, written + repeat * m * n))
+    return steps
 
 
-def _operands(lm: LayerMapping, rng: np.random.Generator, k_dense: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random int8 ``A`` (``M x Kd``) and dense ``B`` (``Kd x N``) of one run; packed groups' ``B`` block-diagonal."""
-    a = rng.integers(-128, 128, size=(lm.run.m, k_dense), dtype=np.int8)
+class _Operands(NamedTuple):
+    """One repeat's random int8 operands: ``A`` (``M x Kd``), dense ``B`` (``Kd x N``), and for N:M sparse weights
+    the compressed layout and ``B`` with its pruned weights zeroed (``b_kept``; ``B`` itself when dense)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    b_kept: np.ndarray
+    values: np.ndarray | None
+    indices: np.ndarray | None
+
+
+def _operands(lm: LayerMapping, rng: np.random.Generator) -> _Operands:
+    """Random operands of one repeat; packed groups' ``B`` is block-diagonal (``p`` blocks of ``K x N``)."""
     p, k, n = lm.packed_groups, lm.gemm.k, lm.gemm.n
-    b = np.zeros((k_dense, lm.run.n), dtype=np.int8)
+    a = rng.integers(-128, 128, size=(lm.run.m, p * k), dtype=np.int8)
+    b = np.zeros((p * k, lm.run.n), dtype=np.int8)
     for g in range(p):
         b[g * k:(g + 1) * k, g * n:(g + 1) * n] = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
-    return a, b
+    if lm.dense:
+        return _Operands(a, b, b, None, None)
+    values, indices, b_kept = _compress(b, lm.n_keep, lm.m_group, rng)
+    assert values.shape[0] == lm.run.k, "the compressed filter has other rows than the mapping's K'"
+    return _Operands(a, b, b_kept, values, indices)
 
 
 def _compress(b: np.ndarray, n_keep: int, m_group: int, rng: np.random.Generator,
@@ -257,44 +279,50 @@ def _compress(b: np.ndarray, n_keep: int, m_group: int, rng: np.random.Generator
     """
     k, n = b.shape
     groups = -(-k // m_group)
-    rows = [min(n_keep, k - g * m_group) for g in range(groups)]
-    values = np.zeros((sum(rows), n), dtype=np.int8)
-    indices = np.zeros((sum(rows), n), dtype=np.uint8)
+    # A random order of each group's positions per column, out-of-range ones last; keep the first n_keep.
+    order = rng.random((groups, n, m_group))
+    pos = np.arange(groups)[:, None, None] * m_group + np.arange(m_group)
+    order[np.broadcast_to(pos >= k, order.shape)] += 1
+    chosen = np.argsort(order, axis=-1)[..., :n_keep]  # (groups, N, n_keep)
+    rows = np.array([min(n_keep, k - g * m_group) for g in range(groups)])
+    slot = np.arange(n_keep) < rows[:, None]  # (groups, n_keep): the slots a group has
+    indices = chosen.transpose(0, 2, 1)[slot]  # (K', N), group by group
+    kept_pos = (np.repeat(np.arange(groups), rows) * m_group)[:, None] + indices
+    cols = np.broadcast_to(np.arange(n), kept_pos.shape)
+    values = b[kept_pos, cols]
     kept = np.zeros_like(b)
-    row = 0
-    for g, keep in enumerate(rows):
-        in_range = min(m_group, k - g * m_group)
-        for c in range(n):
-            chosen = rng.permutation(in_range)[:keep]
-            pos = g * m_group + chosen
-            values[row:row + keep, c] = b[pos, c]
-            indices[row:row + keep, c] = chosen
-            kept[pos, c] = b[pos, c]
-        row += keep
-    return values, indices, kept
+    kept[kept_pos, cols] = values
+    return values, indices.astype(np.uint8), kept
 
 
-def _entries(trace: np.ndarray) -> np.ndarray:
-    """The distinct elements a window of trace rows names."""
-    return np.unique(trace[trace != BUBBLE])
+def _elements(trace: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(fold, element)`` of every entry of a run's trace (``length`` cycles per fold), bubbles left out."""
+    cycle, lane = np.nonzero(trace != BUBBLE)
+    return cycle // length, trace[cycle, lane]
 
 
-def _ifmap_elements(trace: np.ndarray, lm: LayerMapping, k_dense: int) -> np.ndarray:
-    """The distinct ifmap elements a window of the ifmap trace reads: an N:M entry ``e`` (a window's first element)
+def _ifmap_elements(trace: np.ndarray, length: int, lm: LayerMapping, k_dense: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(fold, element)`` of every ifmap element the trace reads: an N:M entry ``e`` (a window's first element)
     stands for ``e .. e + min(m_group, K - e % K) - 1``."""
-    starts = _entries(trace)
+    folds, starts = _elements(trace, length)
     if lm.dense:
-        return starts
+        return folds, starts
     offsets = np.arange(lm.m_group)
-    covered = starts[:, None] + offsets
-    return np.unique(covered[offsets < (k_dense - starts % k_dense)[:, None]])
+    in_range = offsets < (k_dense - starts % k_dense)[:, None]
+    return np.broadcast_to(folds[:, None], in_range.shape)[in_range], (starts[:, None] + offsets)[in_range]
 
 
-def _global(local: np.ndarray, local_shape: tuple[int, int], shape: tuple[int, int], row0: int,
-            col0: int) -> np.ndarray:
-    """Flat indices into a ``local_shape`` slice at ``(row0, col0)`` as flat indices into the ``shape`` matrix."""
-    rows, cols = np.divmod(local, local_shape[1])
-    return (rows + row0) * shape[1] + cols + col0
+def _global(local: np.ndarray, local_cols: int, cols: int, at: tuple[int, int]) -> np.ndarray:
+    """Flat indices into a slice ``local_cols`` wide at ``at`` as flat indices into the ``cols``-wide matrix."""
+    row, col = np.divmod(local, local_cols)
+    return (row + at[0]) * cols + col + at[1]
+
+
+def _per_fold(folds: np.ndarray, ids: np.ndarray, count: int, space: int) -> list[np.ndarray]:
+    """The distinct ids of each of ``count`` folds (ids below ``space``), sorted."""
+    key = np.unique(folds * space + ids)
+    bounds = np.searchsorted(key, np.arange(count + 1) * space)
+    return [key[bounds[f]:bounds[f + 1]] - f * space for f in range(count)]
 
 
 def _in_diagonal_blocks(b_ids: np.ndarray, lm: LayerMapping, n: int) -> np.ndarray:
@@ -309,17 +337,22 @@ def _in_diagonal_blocks(b_ids: np.ndarray, lm: LayerMapping, n: int) -> np.ndarr
 
 
 class _Sram:
-    """One operand's SRAM: the set of element ids it holds, all fetched since its current scope began."""
+    """One operand's SRAM: the set of element ids it holds (a membership mask over the operand's ids), all fetched
+    since its current scope began."""
 
-    def __init__(self, name: str, kib: float, bits: int, unique: float) -> None:
+    def __init__(self, name: str, kib: float, bits: int, unique: float, ids: int) -> None:
         self.name, self.kib, self.bits, self.unique = name, kib, bits, unique
         self.half_bytes = kib * 1024 / 2
-        self.held: set[int] = set()
+        self.held = np.zeros(ids, dtype=bool)
+        self.fetched: list[np.ndarray] = []  # what the scope fetched, to forget it when the scope ends
         self.scope: tuple = ()
         self.read_bytes = 0
+        self._bytes: dict[int, int] = {}
 
     def bytes(self, elements: int) -> int:
-        return int(operand_bytes(elements, self.bits, self.unique))
+        if elements not in self._bytes:
+            self._bytes[elements] = int(operand_bytes(elements, self.bits, self.unique))
+        return self._bytes[elements]
 
     def fits_half(self, steps: list[_Step]) -> bool:
         """Whether everything ``steps`` demand from this operand fits half the SRAM (double buffering)."""
@@ -333,22 +366,24 @@ class _Sram:
         fetches.
         """
         if scope != self.scope:
-            self.held, self.scope = set(), scope
-        wanted = set(demand.tolist())
-        missing = wanted - self.held
-        self.held |= missing
-        assert wanted <= self.held, f"{self.name}: a demanded element is not in its SRAM when its fold runs"
+            for ids in self.fetched:
+                self.held[ids] = False
+            self.fetched, self.scope = [], scope
+        missing = demand[~self.held[demand]]
+        self.held[missing] = True
+        self.fetched.append(missing)
+        assert self.held[demand].all(), f"{self.name}: a demanded element is not in its SRAM when its fold runs"
         nbytes = self.bytes(len(missing))
         self.read_bytes += nbytes
         return nbytes
 
 
-def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float,
+def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float, ids: tuple[int, int],
                 ) -> tuple[_Sram, _Sram, list[int], list[int], list[int]]:
     """The SRAMs after every step's fetches, and per step the bytes of its resident tile, its streamed reads and
-    its writes."""
-    ifmap = _Sram("ifmap", arch.ifmap_sram_kib, arch.ifmap_bits, a_unique)
-    filt = _Sram("filter", arch.filter_sram_kib, arch.filter_bits, 1.0)
+    its writes. ``ids`` counts the ifmap and filter element ids of all repeats."""
+    ifmap = _Sram("ifmap", arch.ifmap_sram_kib, arch.ifmap_bits, a_unique, ids[0])
+    filt = _Sram("filter", arch.filter_sram_kib, arch.filter_bits, 1.0, ids[1])
     resident = {WS: filt, IS: ifmap, OS: None}[flow]
     streamed = {WS: [ifmap], IS: [filt], OS: [ifmap, filt]}[flow]
     runs: dict[tuple[int, int], list[int]] = {}
@@ -362,7 +397,7 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
         scopes: dict[str, list[tuple]] = {}
         if resident is not None:
             for s in run:
-                if not resident.fits_half([s]):
+                if resident.bytes(len(getattr(s, resident.name))) > resident.half_bytes:
                     raise InputError(f"one fold's {resident.name} tile does not fit half of its SRAM "
                                      "(it is double-buffered)", field=f"{resident.name}_sram_kib",
                                      value=resident.kib)
@@ -384,8 +419,9 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
     return ifmap, filt, resident_bytes, read_bytes, write_bytes
 
 
-def _plan_and_step(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float) -> SteppedMemoryResult:
-    ifmap, filt, resident_b, read_b, write_b = _fetch_plan(steps, flow, arch, a_unique)
+def _plan_and_step(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float,
+                   ids: tuple[int, int]) -> SteppedMemoryResult:
+    ifmap, filt, resident_b, read_b, write_b = _fetch_plan(steps, flow, arch, a_unique, ids)
     calc = arch.interface_bandwidth == "CALC"
     dma = _Dma(math.inf if calc else arch.dram_bandwidth_bytes_per_cycle, 0 if calc else arch.dram_latency_cycles)
     prefetch, phases, stalls, drain = _step_cycles(dma, [s.compute_cycles for s in steps], resident_b, read_b,
@@ -460,7 +496,6 @@ def _step_cycles(dma: _Dma, compute: list[int], resident: list[int], reads: list
                 dma.tick()
         phases.append(dma.cycles)
         stalls.append(stalled)
-        assert dma.cycles == (dma.latency if phase_reads else 0) + int(dram_cycles(dma.nbytes, dma.bandwidth))
 
     dma.start(writes[-1], reads=False)
     drain = 0

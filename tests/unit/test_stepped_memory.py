@@ -166,3 +166,16 @@ def test_sparse_ws_reads_every_window_element_once_when_kept():
     assert r.ifmap_dram_read_bytes == 24
     assert r.filter_dram_read_bytes == 4 * 2  # K' x N slots
     assert r.ofmap_dram_write_bytes == 6
+
+
+def test_sparse_stream_tiles_share_one_compressed_filter():
+    # 2:4 ws on 2x3, M=40, K=33, N=37, two repeats: K' = 8*2 + 1 = 17 rows, 9 row folds; half the ofmap SRAM
+    # (25.6 B) holds 2 positions of 3 columns' partial sums, so 20 stream tiles. The whole compressed filter (17 x 37
+    # = 629 slots) fits half the filter SRAM: the tiles of a repeat share it, and each repeat reads it once.
+    arch = SystolicArray(2, 3, dataflow="ws", ofmap_sram_kib=0.05)
+    lm = lay(GemmDims(m=40, n=37, k=33, repeat=2), arch, n_keep=2, m_group=4)
+    r = step_memory(lm, arch)
+    assert {s.tile for s in r.steps} == set(range(20))
+    assert r.filter_dram_read_bytes == 2 * 17 * 37
+    assert all(s.resident_read_bytes == 0 for s in r.steps if s.tile > 0)
+    assert r.ifmap_dram_read_bytes == 2 * 40 * 33
