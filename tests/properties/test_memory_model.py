@@ -39,12 +39,15 @@ def cases(draw, flow: str):
     """``(lm, arch, a_unique, interleave)`` for one dataflow."""
     rows, cols = draw(st.integers(1, 8)), draw(st.integers(1, 8))
     sparse = flow != "is" and draw(st.booleans())
-    pack = not sparse and draw(st.integers(0, 3)) == 0
+    pack = not sparse and draw(st.integers(0, 2)) == 0
     repeat = draw(st.integers(2, 3)) if pack else draw(st.integers(1, 3))
-    small = st.integers(1, 4)
-    m = draw(st.integers(1, 40))
-    k = draw(small if pack else st.integers(1, 40))
-    n = draw(small if pack else st.integers(1, 40))
+    # Up to 4 folds along each array dimension and a stream of up to 40 keep an example to a few thousand cycles.
+    on_rows, on_cols = st.integers(1, min(40, 4 * rows)), st.integers(1, min(40, 4 * cols))
+    m, k, n = (draw(d) for d in {"ws": (st.integers(1, 40), on_rows, on_cols),
+                                 "os": (on_rows, st.integers(1, 40), on_cols),
+                                 "is": (on_cols, on_rows, st.integers(1, 40))}[flow])
+    if pack:  # groups small enough for at least two to share a fold
+        k, n = draw(st.integers(1, max(1, rows // 2))), draw(st.integers(1, max(1, cols // 2)))
     n_keep = m_group = 1
     if sparse:
         m_group = draw(st.integers(2, 8))
