@@ -57,10 +57,11 @@ _EXPORTS = {
     "mapping": "hwsim.mapping:mapping",
     "fold_mapping": "hwsim.mapping:fold_mapping",
     "compressed_rows": "hwsim.mapping:compressed_rows",
-    # cycle models: the closed form of one laid GEMM, the cycle-stepped references (dense and N:M)
+    # cycle models: the closed form of one laid GEMM, the cycle-stepped references (dense and N:M, and memory)
     "gemm_compute": "hwsim.sim.compute:gemm_compute",
     "simulate_gemm": "hwsim.sim.stepped:simulate_gemm",
     "simulate_sparse_gemm": "hwsim.sim.sparse:simulate_sparse_gemm",
+    "step_memory": "hwsim.sim.stepped_memory:step_memory",
     "SteppedResult": "hwsim.sim.stepped:SteppedResult",
     "SparseSteppedResult": "hwsim.sim.sparse:SparseSteppedResult",
     "DemandTrace": "hwsim.sim.stepped:DemandTrace",

@@ -70,8 +70,12 @@ class StepRecord:
         ``L_s``: the cycles the array computes.
     resident_read_bytes
         The resident tile fetched for this step (in the prefetch or in the previous step's phase).
-    streamed_read_bytes, write_bytes
-        This step's streamed reads and its outputs' writes (which drain in the next phase).
+    ifmap_read_bytes, filter_read_bytes
+        This step's streamed reads (the resident operand's are in ``resident_read_bytes``).
+    write_bytes
+        This step's outputs written to DRAM (they drain in the next phase).
+
+    Bytes are floats: ``operand_bytes`` of a transfer, ``elements * bits * unique / 8``.
     phase_cycles
         ``D_s``: the DMA phase that runs while this step computes.
     stall_cycles
@@ -83,9 +87,10 @@ class StepRecord:
     row_fold: int
     col_fold: int
     compute_cycles: int
-    resident_read_bytes: int
-    streamed_read_bytes: int
-    write_bytes: int
+    resident_read_bytes: float
+    ifmap_read_bytes: float
+    filter_read_bytes: float
+    write_bytes: float
     phase_cycles: int
     stall_cycles: int
 
@@ -95,7 +100,8 @@ class SteppedMemoryResult(Record):
     """What :func:`step_memory` stepped: cycles by kind, DRAM bytes per operand and direction, and every step.
 
     ``total_cycles`` counts every stepped cycle: ``prefetch_cycles + compute_cycles + stall_cycles +
-    drain_cycles``. ``ofmap_dram_read_bytes`` is always 0 (partial sums never leave the chip).
+    drain_cycles``. The DRAM bytes are each operand's transfers summed in step order, rounded once (``np.rint``).
+    ``ofmap_dram_read_bytes`` is always 0 (partial sums never leave the chip).
     """
 
     compute_cycles: int
@@ -193,8 +199,9 @@ def _run_steps(lm: LayerMapping, arch: SystolicArray, operands: _Operands, repea
     """Run one stream tile of one repeat through the stepped compute model; each fold's demands, as global ids.
 
     An element's global id is its flat index in the repeat's whole operand (``A[m, k] -> m*Kd + k``, ``B[k, n] ->
-    k*N + n``, ``O[m, n] -> m*N + n``; dense positions, also for the N:M compressed filter) plus ``repeat`` times the
-    operand's size, so stream tiles of one repeat share ids and repeats never do.
+    k*N + n``, ``O[m, n] -> m*N + n``; an N:M filter's elements are its compressed slots, ``r*N + n``) plus
+    ``repeat`` times the operand's size (``Kd*N`` for the filter), so stream tiles of one repeat share ids and
+    repeats never do.
     """
     m, n = lm.run.m, lm.run.n
     k_dense = lm.gemm.k * lm.packed_groups
@@ -226,6 +233,9 @@ def _run_steps(lm: LayerMapping, arch: SystolicArray, operands: _Operands, repea
     folds_b, b_ids = _elements(result.trace.filter, length)
     b_ids = _global(b_ids, b.shape[1], n, b_at)
     on_chip = ~_in_diagonal_blocks(b_ids, lm, n)  # zeros of packed groups: made on chip, never demanded of DRAM
+    if operands.slot_of is not None:  # DRAM holds an N:M filter slot by slot: its elements are the slots
+        b_ids = operands.slot_of[b_ids]
+        assert (b_ids >= 0).all(), "the trace names a pruned weight"
     folds_o, o_ids = _elements(result.trace.ofmap, length)
     o_ids = _global(o_ids, b.shape[1], n, o_at)
     ifmap = _per_fold(folds_a, a_ids, fold.folds, m * k_dense)
@@ -254,6 +264,8 @@ class _Operands(NamedTuple):
     b_kept: np.ndarray
     values: np.ndarray | None
     indices: np.ndarray | None
+    slot_of: np.ndarray | None
+    """N:M: the compressed slot ``r*N + n`` of each kept dense weight ``k*N + n`` (-1 for a pruned one)."""
 
 
 def _operands(lm: LayerMapping, rng: np.random.Generator) -> _Operands:
@@ -264,18 +276,25 @@ def _operands(lm: LayerMapping, rng: np.random.Generator) -> _Operands:
     for g in range(p):
         b[g * k:(g + 1) * k, g * n:(g + 1) * n] = rng.integers(-128, 128, size=(k, n), dtype=np.int8)
     if lm.dense:
-        return _Operands(a, b, b, None, None)
-    values, indices, b_kept = _compress(b, lm.n_keep, lm.m_group, rng)
+        return _Operands(a, b, b, None, None, None)
+    values, indices, kept_pos = _compress(b, lm.n_keep, lm.m_group, rng)
     assert values.shape[0] == lm.run.k, "the compressed filter has other rows than the mapping's K'"
-    return _Operands(a, b, b_kept, values, indices)
+    n = b.shape[1]
+    cols = np.arange(n)
+    b_kept = np.zeros_like(b)
+    b_kept[kept_pos, cols] = values
+    slot_of = np.full(b.size, -1, dtype=np.int64)
+    slot_of[kept_pos * n + cols] = np.arange(values.size).reshape(values.shape)
+    return _Operands(a, b, b_kept, values, indices, slot_of)
 
 
 def _compress(b: np.ndarray, n_keep: int, m_group: int, rng: np.random.Generator,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compress ``b`` ``n_keep:m_group`` along K: ``(values, indices, decompressed)``, kept positions random.
+    """Compress ``b`` ``n_keep:m_group`` along K: ``(values, indices, kept positions)``, positions random.
 
-    Each group and column keeps ``min(n_keep, in-range positions)`` distinct in-range positions, so no slot is
-    empty: a layout the hardware may hold, and one whose every slot the demand trace names.
+    Each group and column keeps ``min(n_keep, in-range positions)`` distinct in-range positions. The slots are
+    ``K' x N`` whatever positions are kept; keeping in-range ones leaves no slot empty, so the demand trace names
+    every slot a fold loads (an empty slot's entry would be a bubble).
     """
     k, n = b.shape
     groups = -(-k // m_group)
@@ -288,11 +307,7 @@ def _compress(b: np.ndarray, n_keep: int, m_group: int, rng: np.random.Generator
     slot = np.arange(n_keep) < rows[:, None]  # (groups, n_keep): the slots a group has
     indices = chosen.transpose(0, 2, 1)[slot]  # (K', N), group by group
     kept_pos = (np.repeat(np.arange(groups), rows) * m_group)[:, None] + indices
-    cols = np.broadcast_to(np.arange(n), kept_pos.shape)
-    values = b[kept_pos, cols]
-    kept = np.zeros_like(b)
-    kept[kept_pos, cols] = values
-    return values, indices.astype(np.uint8), kept
+    return b[kept_pos, np.arange(n)], indices.astype(np.uint8), kept_pos
 
 
 def _elements(trace: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -346,12 +361,12 @@ class _Sram:
         self.held = np.zeros(ids, dtype=bool)
         self.fetched: list[np.ndarray] = []  # what the scope fetched, to forget it when the scope ends
         self.scope: tuple = ()
-        self.read_bytes = 0
-        self._bytes: dict[int, int] = {}
+        self.read_bytes = 0.0
+        self._bytes: dict[int, float] = {}
 
-    def bytes(self, elements: int) -> int:
+    def bytes(self, elements: int) -> float:
         if elements not in self._bytes:
-            self._bytes[elements] = int(operand_bytes(elements, self.bits, self.unique))
+            self._bytes[elements] = float(operand_bytes(elements, self.bits, self.unique))
         return self._bytes[elements]
 
     def fits_half(self, steps: list[_Step]) -> bool:
@@ -359,7 +374,7 @@ class _Sram:
         demand = np.unique(np.concatenate([getattr(s, self.name) for s in steps]))
         return self.bytes(len(demand)) <= self.half_bytes
 
-    def fetch(self, demand: np.ndarray, scope: tuple) -> int:
+    def fetch(self, demand: np.ndarray, scope: tuple) -> float:
         """Fetch for one step the demanded elements not held; return the transfer's bytes.
 
         A new ``scope`` starts from an empty SRAM: what the previous scope held is overwritten by this one's
@@ -379,9 +394,9 @@ class _Sram:
 
 
 def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float, ids: tuple[int, int],
-                ) -> tuple[_Sram, _Sram, list[int], list[int], list[int]]:
-    """The SRAMs after every step's fetches, and per step the bytes of its resident tile, its streamed reads and
-    its writes. ``ids`` counts the ifmap and filter element ids of all repeats."""
+                ) -> tuple[_Sram, _Sram, dict[str, list[float]]]:
+    """The SRAMs after every step's fetches, and per step the bytes of its resident tile, of its streamed ifmap and
+    filter reads and of its writes. ``ids`` counts the ifmap and filter element ids of all repeats."""
     ifmap = _Sram("ifmap", arch.ifmap_sram_kib, arch.ifmap_bits, a_unique, ids[0])
     filt = _Sram("filter", arch.filter_sram_kib, arch.filter_bits, 1.0, ids[1])
     resident = {WS: filt, IS: ifmap, OS: None}[flow]
@@ -390,7 +405,7 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
     for i, s in enumerate(steps):
         runs.setdefault((s.repeat, s.tile), []).append(i)
 
-    resident_bytes, read_bytes, write_bytes = [], [], []
+    moved: dict[str, list[float]] = {"resident": [], "ifmap": [], "filter": [], "writes": []}
     for (repeat, tile), indices in runs.items():
         run = [steps[i] for i in indices]
         # Each SRAM's scope per step: the span over which it keeps what it fetched (section 2 of the definition).
@@ -412,28 +427,38 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
                 kept_run = sram.fits_half(run)
                 scopes[sram.name] = [("run", repeat, tile) if kept_run else ("step", i) for i in indices]
         for n, s in enumerate(run):
-            resident_bytes.append(0 if resident is None else
-                                  resident.fetch(getattr(s, resident.name), scopes[resident.name][n]))
-            read_bytes.append(sum(sram.fetch(getattr(s, sram.name), scopes[sram.name][n]) for sram in streamed))
-            write_bytes.append(int(operand_bytes(len(s.ofmap), arch.ofmap_bits)))
-    return ifmap, filt, resident_bytes, read_bytes, write_bytes
+            moved["resident"].append(0.0 if resident is None else
+                                     resident.fetch(getattr(s, resident.name), scopes[resident.name][n]))
+            for sram in (ifmap, filt):
+                moved[sram.name].append(sram.fetch(s.ifmap if sram is ifmap else s.filter, scopes[sram.name][n])
+                                        if sram in streamed else 0.0)
+            moved["writes"].append(float(operand_bytes(len(s.ofmap), arch.ofmap_bits)))
+    return ifmap, filt, moved
 
 
 def _plan_and_step(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_unique: float,
                    ids: tuple[int, int]) -> SteppedMemoryResult:
-    ifmap, filt, resident_b, read_b, write_b = _fetch_plan(steps, flow, arch, a_unique, ids)
+    ifmap, filt, moved = _fetch_plan(steps, flow, arch, a_unique, ids)
     calc = arch.interface_bandwidth == "CALC"
     dma = _Dma(math.inf if calc else arch.dram_bandwidth_bytes_per_cycle, 0 if calc else arch.dram_latency_cycles)
-    prefetch, phases, stalls, drain = _step_cycles(dma, [s.compute_cycles for s in steps], resident_b, read_b,
-                                                   write_b)
-    records = tuple(StepRecord(s.repeat, s.tile, s.row_fold, s.col_fold, s.compute_cycles, resident_b[i], read_b[i],
-                               write_b[i], phases[i], stalls[i]) for i, s in enumerate(steps))
+    prefetch, phases, stalls, drain = _step_cycles(dma, [s.compute_cycles for s in steps], moved)
+    records = tuple(StepRecord(s.repeat, s.tile, s.row_fold, s.col_fold, s.compute_cycles, moved["resident"][i],
+                               moved["ifmap"][i], moved["filter"][i], moved["writes"][i], phases[i], stalls[i])
+                    for i, s in enumerate(steps))
     compute = sum(s.compute_cycles for s in steps)
+    writes = 0.0
+    for nbytes in moved["writes"]:
+        writes += nbytes
     return SteppedMemoryResult(
         compute_cycles=compute, stall_cycles=sum(stalls), prefetch_cycles=prefetch, drain_cycles=drain,
-        total_cycles=prefetch + compute + sum(stalls) + drain, ifmap_dram_read_bytes=ifmap.read_bytes,
-        filter_dram_read_bytes=filt.read_bytes, ofmap_dram_write_bytes=sum(write_b), ofmap_dram_read_bytes=0,
-        steps=records)
+        total_cycles=prefetch + compute + sum(stalls) + drain, ifmap_dram_read_bytes=_rounded(ifmap.read_bytes),
+        filter_dram_read_bytes=_rounded(filt.read_bytes), ofmap_dram_write_bytes=_rounded(writes),
+        ofmap_dram_read_bytes=0, steps=records)
+
+
+def _rounded(total_bytes: float) -> int:
+    """A float total of bytes as the whole bytes reported, rounded once."""
+    return int(np.rint(total_bytes))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -448,7 +473,7 @@ class _Dma:
         self.bandwidth, self.latency = bandwidth, latency
         self.start(0, reads=False)
 
-    def start(self, nbytes: int, *, reads: bool) -> None:
+    def start(self, nbytes: float, *, reads: bool) -> None:
         """Begin a phase of ``nbytes``; a phase that reads waits the DRAM latency first (writes are posted)."""
         self.nbytes = nbytes
         self.wait = self.latency if reads else 0
@@ -471,9 +496,9 @@ class _Dma:
             self.moved_cycles += 1
 
 
-def _step_cycles(dma: _Dma, compute: list[int], resident: list[int], reads: list[int], writes: list[int],
-                 ) -> tuple[int, list[int], list[int], int]:
+def _step_cycles(dma: _Dma, compute: list[int], moved: dict[str, list[float]]) -> tuple[int, list[int], list[int], int]:
     """Prefetch cycles, each step's phase and stall cycles, and drain cycles, stepped one cycle at a time."""
+    resident, writes = moved["resident"], moved["writes"]
     prefetch = 0
     dma.start(resident[0], reads=resident[0] > 0)
     while not dma.done:
@@ -482,10 +507,12 @@ def _step_cycles(dma: _Dma, compute: list[int], resident: list[int], reads: list
 
     phases, stalls = [], []
     for s, length in enumerate(compute):
-        previous_writes = writes[s - 1] if s else 0
-        next_resident = resident[s + 1] if s + 1 < len(compute) else 0
-        phase_reads = reads[s] + next_resident
-        dma.start(previous_writes + phase_reads, reads=phase_reads > 0)
+        previous_writes = writes[s - 1] if s else 0.0
+        next_resident = resident[s + 1] if s + 1 < len(compute) else 0.0
+        reads = moved["ifmap"][s] + moved["filter"][s] + next_resident
+        # The phase's transfers in the order the DMA moves them (float sums: the order is part of the model).
+        nbytes = ((previous_writes + moved["ifmap"][s]) + moved["filter"][s]) + next_resident
+        dma.start(nbytes, reads=reads > 0)
         computed, stalled = 0, 0  # the array's state: cycles computed in this step, cycles waited
         while computed < length or not dma.done:
             if computed < length:
