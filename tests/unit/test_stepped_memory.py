@@ -179,3 +179,15 @@ def test_sparse_stream_tiles_share_one_compressed_filter():
     assert r.filter_dram_read_bytes == 2 * 17 * 37
     assert all(s.resident_read_bytes == 0 for s in r.steps if s.tile > 0)
     assert r.ifmap_dram_read_bytes == 2 * 40 * 33
+
+
+def test_fractional_bytes_add_up_before_one_rounding():
+    # 4x4 ws, M=10, K=1, N=8: two column folds of L = 20. A (10 elements at a_unique 0.35 = 3.5 B) does not fit
+    # half of a 6-byte ifmap SRAM, so both column folds fetch it: 7 B in all (a ceil per transfer would say 8).
+    # B=1: prefetch the 1x4 filter tile, 4; phase 0: 3.5 + the next tile's 4 = 7.5 B, 8 cycles; phase 1: fold 0's
+    # 40 outputs + 3.5 = 43.5 B, 44 cycles, 24 of them stalls; drain 40.
+    arch = array(bandwidth=1.0, ifmap_sram_kib=6 / 1024)
+    r = step_memory(lay(GemmDims(m=10, n=8, k=1), arch), arch, a_unique=0.35)
+    assert [s.ifmap_read_bytes for s in r.steps] == [3.5, 3.5]
+    assert [s.phase_cycles for s in r.steps] == [8, 44]
+    assert counts(r) == (4, 40, 24, 40, 108, 7, 8, 80, 0)
