@@ -16,25 +16,28 @@ The model in words
   (column fold outer, row fold inner) is one step. A step computes for ``L = 2R + C + t - 2`` cycles (``R + t``
   under SAT's interleave mapping, except a run's last step).
 * **What a step needs** is read off the stepped compute model's demand trace: the ifmap, filter and ofmap elements
-  its fold touches (an N:M ifmap window entry stands for its in-range elements; filter elements outside the
-  diagonal blocks of packed groups are zeros made on chip, never fetched). An output goes to DRAM from the last
-  fold of its run that emits it (partial sums never leave the chip).
+  its fold touches (an N:M ifmap window entry stands for its in-range elements; an N:M filter's elements are its
+  compressed slots, as DRAM stores it; filter elements outside the diagonal blocks of packed groups are zeros made
+  on chip, never fetched). An output goes to DRAM from the last fold of its run that emits it (partial sums never
+  leave the chip). Packed groups of an N:M sparse layer are not modelled.
 * **What the SRAMs hold.** Each operand's SRAM holds what it fetched since the start of its *scope*, and a step
   fetches exactly the demanded elements it does not hold. The resident operand (ws: filter, is: ifmap) is scoped
   to a repeat when the run's whole resident matrix fits half its SRAM (the stream tiles share it), otherwise to a
   step. The streamed operand of ws/is, and the ifmap of os, is scoped to the run when the run's whole streamed
   matrix fits half its SRAM, otherwise to a step. The os filter is scoped to a column fold when that column
   fold's slice fits half the filter SRAM, otherwise to a step.
-* **Bytes.** One transfer per operand per step of ``operand_bytes(elements, bits, unique)``: ``a_unique`` for the
-  ifmap, 1 for filter and outputs.
+* **Bytes.** One transfer per operand per step of ``operand_bytes(elements, bits, unique)`` bytes, a float:
+  ``a_unique`` for the ifmap, 1 for filter and outputs. Each operand's transfers are added in step order and the
+  total rounded once.
 * **Time.** The first step's resident tile is prefetched (``Lat`` if it reads, then the bytes at ``B`` per cycle).
-  While step ``s`` computes, one DMA phase moves step ``s-1``'s writes, step ``s``'s streamed reads and step
-  ``s+1``'s resident tile, after ``Lat`` cycles if it reads anything; after ``k`` cycles of moving it has moved
-  ``k * B`` bytes. Step ``s+1`` starts when the array has computed its ``L_s`` cycles and the phase is done; the
+  While step ``s`` computes, one DMA phase moves step ``s-1``'s writes, step ``s``'s streamed reads (ifmap, then
+  filter) and step ``s+1``'s resident tile, after ``Lat`` cycles if it reads anything; after ``k`` cycles of moving
+  it has moved ``k * B`` bytes. Step ``s+1`` starts when the array has computed its ``L_s`` cycles and the phase is done; the
   cycles in between are stalls. The last step's writes drain afterwards (posted: no latency). ``CALC`` is an
   interface on which no transfer takes time.
 
-The formulas are in :mod:`hwsim.sim.memory`; /work/specs/memory_model.md is the definition both follow.
+The closed form of the same model, step by step in formulas, is :mod:`hwsim.sim.memory`
+(:func:`hwsim.sim.engine.gemm_counts`); ``tests/properties/test_memory_model.py`` checks that the two agree.
 """
 
 from __future__ import annotations
@@ -123,7 +126,8 @@ def step_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float = 1.0,
     Parameters
     ----------
     lm
-        The layer laid on ``arch`` (:func:`hwsim.mapping.lay`): dense or N:M sparse (ws, os), groups packed or not.
+        The layer laid on ``arch`` (:func:`hwsim.mapping.lay`): dense or N:M sparse (ws, os); groups packed or not
+        (dense only).
     arch
         The array: SRAM sizes, element widths, DRAM bandwidth, latency and interface.
     a_unique
@@ -140,8 +144,8 @@ def step_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float = 1.0,
     Raises
     ------
     InputError
-        A partial-sum row that cannot fit half the ofmap SRAM, a resident tile that cannot fit half its SRAM, or an
-        ``a_unique`` outside ``(0, 1]``.
+        A partial-sum row that cannot fit half the ofmap SRAM, a resident tile that cannot fit half its SRAM, an
+        ``a_unique`` outside ``(0, 1]``, or packed groups of an N:M sparse layer.
     """
     if not 0 < a_unique <= 1:
         raise InputError("must be in (0, 1]", field="a_unique", value=a_unique)
