@@ -339,7 +339,13 @@ def _global(local: np.ndarray, local_cols: int, cols: int, at: tuple[int, int]) 
 
 def _per_fold(folds: np.ndarray, ids: np.ndarray, count: int, space: int) -> list[np.ndarray]:
     """The distinct ids of each of ``count`` folds (ids below ``space``), sorted."""
-    key = np.unique(folds * space + ids)
+    key = folds * space + ids
+    if count * space <= max(1 << 22, 4 * key.size):  # a membership mask is faster than sorting, while it is small
+        mask = np.zeros(count * space, dtype=bool)
+        mask[key] = True
+        key = np.flatnonzero(mask)
+    else:
+        key = np.unique(key)
     bounds = np.searchsorted(key, np.arange(count + 1) * space)
     return [key[bounds[f]:bounds[f + 1]] - f * space for f in range(count)]
 
@@ -471,7 +477,7 @@ def _rounded(total_bytes: float) -> int:
 
 
 class _Dma:
-    """The DMA engine's state in one phase: latency still to wait, cycles spent moving, bytes to move."""
+    """The DMA engine's state in one phase: latency still to wait, cycles spent moving, bytes to move, done."""
 
     def __init__(self, bandwidth: float, latency: int) -> None:
         self.bandwidth, self.latency = bandwidth, latency
@@ -483,13 +489,7 @@ class _Dma:
         self.wait = self.latency if reads else 0
         self.moved_cycles = 0
         self.cycles = 0
-
-    @property
-    def done(self) -> bool:
-        if self.wait:
-            return False
-        # An infinite interface moves everything at once; 0 * inf would be nan.
-        return self.bandwidth == math.inf or self.moved_cycles * self.bandwidth >= self.nbytes
+        self.done = self._finished()
 
     def tick(self) -> None:
         """One cycle of the phase."""
@@ -498,6 +498,13 @@ class _Dma:
             self.wait -= 1
         else:
             self.moved_cycles += 1
+        self.done = self._finished()
+
+    def _finished(self) -> bool:
+        if self.wait:
+            return False
+        # An infinite interface moves everything at once; 0 * inf would be nan.
+        return self.bandwidth == math.inf or self.moved_cycles * self.bandwidth >= self.nbytes
 
 
 def _step_cycles(dma: _Dma, compute: list[int], moved: dict[str, list[float]]) -> tuple[int, list[int], list[int], int]:
