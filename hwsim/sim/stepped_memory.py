@@ -23,8 +23,9 @@ The model in words
 * **What the SRAMs hold.** Each operand's SRAM holds what it fetched since the start of its *scope*, and a step
   fetches exactly the demanded elements it does not hold. The resident operand (ws: filter, is: ifmap) is scoped
   to a repeat when the run's whole resident matrix fits half its SRAM (the stream tiles share it), otherwise to a
-  step. The streamed operand of ws/is, and the ifmap of os, is scoped to the run when the run's whole streamed
-  matrix fits half its SRAM, otherwise to a step. The os filter is scoped to a column fold when that column
+  step. The streamed operand of ws/is is scoped to the run when the repeat's whole stream (all its stream tiles:
+  so that a larger ofmap SRAM, which lengthens the tiles, never costs bytes) fits half its SRAM, otherwise to a
+  step; the ifmap of os likewise when the run's whole ``A`` fits. The os filter is scoped to a column fold when that column
   fold's slice fits half the filter SRAM, otherwise to a step.
 * **Bytes.** One transfer per operand per step of ``operand_bytes(elements, bits, unique)`` bytes, a float:
   ``a_unique`` for the ifmap, 1 for filter and outputs. Each operand's transfers are added in step order and the
@@ -412,8 +413,10 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
     resident = {WS: filt, IS: ifmap, OS: None}[flow]
     streamed = {WS: [ifmap], IS: [filt], OS: [ifmap, filt]}[flow]
     runs: dict[tuple[int, int], list[int]] = {}
+    repeats: dict[int, list[_Step]] = {}
     for i, s in enumerate(steps):
         runs.setdefault((s.repeat, s.tile), []).append(i)
+        repeats.setdefault(s.repeat, []).append(s)
 
     moved: dict[str, list[float]] = {"resident": [], "ifmap": [], "filter": [], "writes": []}
     for (repeat, tile), indices in runs.items():
@@ -433,8 +436,8 @@ def _fetch_plan(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_uniqu
                 kept = {j for j in {s.col_fold for s in run} if filt.fits_half([s for s in run if s.col_fold == j])}
                 scopes[sram.name] = [("col", repeat, tile, s.col_fold) if s.col_fold in kept else ("step", i)
                                      for i, s in zip(indices, run)]
-            else:  # the run's whole streamed matrix, kept for its column folds
-                kept_run = sram.fits_half(run)
+            else:  # kept for each run's column folds when the repeat's whole stream (all its tiles) fits
+                kept_run = sram.fits_half(repeats[repeat])
                 scopes[sram.name] = [("run", repeat, tile) if kept_run else ("step", i) for i in indices]
         for n, s in enumerate(run):
             moved["resident"].append(0.0 if resident is None else

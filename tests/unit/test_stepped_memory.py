@@ -191,3 +191,14 @@ def test_fractional_bytes_add_up_before_one_rounding():
     assert [s.ifmap_read_bytes for s in r.steps] == [3.5, 3.5]
     assert [s.phase_cycles for s in r.steps] == [8, 44]
     assert counts(r) == (4, 40, 24, 40, 108, 7, 8, 80, 0)
+
+
+def test_streamed_ifmap_kept_only_when_the_whole_stream_fits():
+    # 4x4 ws, M=10, K=8, N=8: 2 row folds x 2 column folds; 64 B of half ofmap SRAM cut the stream into tiles of 4,
+    # 4 and 2. Each tile's A (at most 4x8 = 32 B) fits a 40 B half ifmap SRAM, the whole stream's (10x8 = 80 B) does
+    # not: not kept, so both column folds of every run read their slices: 160 B. A half of 80 B keeps it: 80 B.
+    for half, ifmap_bytes in ((40, 160), (80, 80)):
+        arch = array(ofmap_sram_kib=128 / 1024, ifmap_sram_kib=2 * half / 1024)
+        r = step_memory(lay(GemmDims(m=10, n=8, k=8), arch), arch)
+        assert {s.tile for s in r.steps} == {0, 1, 2}
+        assert r.ifmap_dram_read_bytes == ifmap_bytes
