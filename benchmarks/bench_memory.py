@@ -46,23 +46,30 @@ def best_of(repeats: int, fn) -> tuple[float, object]:
     return best, result
 
 
+def time_one(side: int, m: int, k: int, n: int, n_keep: int, m_group: int, flow: str, interface: str,
+             repeats: int) -> None:
+    arch = api.SystolicArray(side, side, dataflow=flow, dram_latency_cycles=20, interface_bandwidth=interface)
+    lm = lay(GemmDims(m=m, n=n, k=k), arch, n_keep=n_keep, m_group=m_group)
+    seconds, r = best_of(repeats, lambda: step_memory(lm, arch))
+    print(f"  {side:3d}x{side:<3d} {flow}  M={m} K={k} N={n} {n_keep}:{m_group}  {r.total_cycles:7d} cycles "
+          f"({r.compute_cycles:6d} compute)  {r.total_cycles / seconds:9,.0f} cycles/s  "
+          f"{r.compute_cycles / seconds:9,.0f} compute cycles/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    print("step_memory (stepped compute + DMA), 10 B/cycle, latency 20, 64 KiB SRAMs")
-    for side, m, k, n, (n_keep, m_group) in CASES:
-        for flow in ("ws", "os", "is"):
-            if n_keep != m_group and flow == "is":
-                continue  # input stationary is not a SAT mode
-            arch = api.SystolicArray(side, side, dataflow=flow, dram_latency_cycles=20)
-            lm = lay(GemmDims(m=m, n=n, k=k), arch, n_keep=n_keep, m_group=m_group)
-            seconds, r = best_of(args.repeats, lambda: step_memory(lm, arch))
-            print(f"  {side:3d}x{side:<3d} {flow}  M={m} K={k} N={n} {n_keep}:{m_group}  {r.total_cycles:7d} cycles "
-                  f"({r.compute_cycles:6d} compute)  {r.total_cycles / seconds:9,.0f} cycles/s  "
-                  f"{r.compute_cycles / seconds:9,.0f} compute cycles/s")
+    for interface in ("USER", "CALC"):
+        print(f"step_memory (stepped compute + DMA), {interface}: "
+              f"{'10 B/cycle, latency 20' if interface == 'USER' else 'no stalls'}, 64 KiB SRAMs")
+        for side, m, k, n, (n_keep, m_group) in CASES:
+            for flow in ("ws", "os", "is"):
+                if n_keep != m_group and flow == "is":
+                    continue  # input stationary is not a SAT mode
+                time_one(side, m, k, n, n_keep, m_group, flow, interface, args.repeats)
 
     network = api.bundled_network("resnet50")
     arch = api.SystolicArray(64, 64)

@@ -222,7 +222,8 @@ def _run_steps(lm: LayerMapping, arch: SystolicArray, operands: _Operands, repea
                                       m_group=lm.m_group, rows=arch.rows, cols=arch.cols, dataflow=lm.dataflow)
         # Every slot names a kept weight (no empty slots), so the trace's filter entries are the slots loaded.
         assert result.filter_reads == np.count_nonzero(result.trace.filter != BUBBLE)
-    expected = a.astype(np.int32) @ b_kept.astype(np.int32)
+    # A @ B in float64 (BLAS; exact: every partial sum of int8 products below 2**53) wrapped to int32 as the PEs do.
+    expected = (a.astype(np.float64) @ b_kept.astype(np.float64)).astype(np.int64).astype(np.int32)
     if not np.array_equal(result.product, expected):
         raise AssertionError(f"the stepped array computed a wrong product (repeat {repeat}, stream tile {tile})")
 
@@ -382,8 +383,10 @@ class _Sram:
 
     def fits_half(self, steps: list[_Step]) -> bool:
         """Whether everything ``steps`` demand from this operand fits half the SRAM (double buffering)."""
-        demand = np.unique(np.concatenate([getattr(s, self.name) for s in steps]))
-        return self.bytes(len(demand)) <= self.half_bytes
+        union = np.zeros(self.held.size, dtype=bool)
+        for s in steps:
+            union[getattr(s, self.name)] = True
+        return self.bytes(int(np.count_nonzero(union))) <= self.half_bytes
 
     def fetch(self, demand: np.ndarray, scope: tuple) -> float:
         """Fetch for one step the demanded elements not held; return the transfer's bytes.
