@@ -37,9 +37,9 @@ def _kib(nbytes: int) -> float:
 @st.composite
 def cases(draw, flow: str):
     """``(lm, arch, a_unique, interleave)`` for one dataflow."""
-    rows, cols = draw(st.integers(1, 8)), draw(st.integers(1, 8))
     sparse = flow != "is" and draw(st.booleans())
     pack = not sparse and draw(st.integers(0, 2)) == 0
+    rows, cols = draw(st.integers(2 if pack else 1, 8)), draw(st.integers(2 if pack else 1, 8))
     repeat = draw(st.integers(2, 3)) if pack else draw(st.integers(1, 3))
     # Up to 4 folds along each array dimension and a stream of up to 40 keep an example to a few thousand cycles.
     on_rows, on_cols = st.integers(1, min(40, 4 * rows)), st.integers(1, min(40, 4 * cols))
@@ -73,7 +73,8 @@ def cases(draw, flow: str):
     ifmap_sizes = [ifmap_bytes(lm.run.m * kd), ifmap_bytes(min(rows, lm.run.m) * kd),
                    ifmap_bytes(fold.sr * fold.sc), ifmap_bytes(rows_used * cols_used)]
     filter_sizes = [filter_bytes(fold.sr * fold.sc), filter_bytes(rows_used * cols_used),
-                    filter_bytes(fold.t * cols_used), filter_bytes(fold.t * fold.sr)]
+                    filter_bytes(fold.t * cols_used), filter_bytes(fold.t * fold.sr),
+                    rows_used * cols_used]  # what fits() asks of a packed tile: its zeros too
     ofmap_sizes = [cols_used * 4 * draw(st.integers(1, max(1, fold.t)))]
 
     def sram(sizes):
