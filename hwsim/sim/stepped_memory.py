@@ -28,8 +28,8 @@ The model in words
   step; the ifmap of os likewise when the run's whole ``A`` fits. The os filter is scoped to a column fold when that column
   fold's slice fits half the filter SRAM, otherwise to a step.
 * **Bytes.** One transfer per operand per step of ``operand_bytes(elements, bits, unique)`` bytes, a float:
-  ``a_unique`` for the ifmap, 1 for filter and outputs. Each operand's transfers are added in step order and the
-  total rounded once.
+  ``a_unique`` for the ifmap, 1 for filter and outputs. An operand's total is ``operand_bytes`` of all its
+  transfers' elements, rounded once (one product: no float sum whose order could tip a rounding).
 * **Time.** The first step's resident tile is prefetched (``Lat`` if it reads, then the bytes at ``B`` per cycle).
   While step ``s`` computes, one DMA phase moves step ``s-1``'s writes, step ``s``'s streamed reads (ifmap, then
   filter) and step ``s+1``'s resident tile, after ``Lat`` cycles if it reads anything; after ``k`` cycles of moving
@@ -104,7 +104,8 @@ class SteppedMemoryResult(Record):
     """What :func:`step_memory` stepped: cycles by kind, DRAM bytes per operand and direction, and every step.
 
     ``total_cycles`` counts every stepped cycle: ``prefetch_cycles + compute_cycles + stall_cycles +
-    drain_cycles``. The DRAM bytes are each operand's transfers summed in step order, rounded once (``np.rint``).
+    drain_cycles``. The DRAM bytes are ``operand_bytes`` of all of an operand's transfers' elements, rounded once
+    (``np.rint``).
     ``ofmap_dram_read_bytes`` is always 0 (partial sums never leave the chip).
     """
 
@@ -373,7 +374,7 @@ class _Sram:
         self.held = np.zeros(ids, dtype=bool)
         self.fetched: list[np.ndarray] = []  # what the scope fetched, to forget it when the scope ends
         self.scope: tuple = ()
-        self.read_bytes = 0.0
+        self.read_elements = 0  # every transfer's elements, summed: the total's bytes are computed once from it
         self._bytes: dict[int, float] = {}
 
     def bytes(self, elements: int) -> float:
@@ -387,6 +388,9 @@ class _Sram:
         for s in steps:
             union[getattr(s, self.name)] = True
         return self.bytes(int(np.count_nonzero(union))) <= self.half_bytes
+
+    def total_bytes(self) -> int:
+        return _whole_bytes(self.read_elements, self.bits, self.unique)
 
     def fetch(self, demand: np.ndarray, scope: tuple) -> float:
         """Fetch for one step the demanded elements not held; return the transfer's bytes.
@@ -403,7 +407,7 @@ class _Sram:
         self.fetched.append(missing)
         assert self.held[demand].all(), f"{self.name}: a demanded element is not in its SRAM when its fold runs"
         nbytes = self.bytes(len(missing))
-        self.read_bytes += nbytes
+        self.read_elements += len(missing)
         return nbytes
 
 
@@ -462,19 +466,17 @@ def _plan_and_step(steps: list[_Step], flow: Dataflow, arch: SystolicArray, a_un
                                moved["ifmap"][i], moved["filter"][i], moved["writes"][i], phases[i], stalls[i])
                     for i, s in enumerate(steps))
     compute = sum(s.compute_cycles for s in steps)
-    writes = 0.0
-    for nbytes in moved["writes"]:
-        writes += nbytes
+    written = sum(len(s.ofmap) for s in steps)
     return SteppedMemoryResult(
         compute_cycles=compute, stall_cycles=sum(stalls), prefetch_cycles=prefetch, drain_cycles=drain,
-        total_cycles=prefetch + compute + sum(stalls) + drain, ifmap_dram_read_bytes=_rounded(ifmap.read_bytes),
-        filter_dram_read_bytes=_rounded(filt.read_bytes), ofmap_dram_write_bytes=_rounded(writes),
+        total_cycles=prefetch + compute + sum(stalls) + drain, ifmap_dram_read_bytes=ifmap.total_bytes(),
+        filter_dram_read_bytes=filt.total_bytes(), ofmap_dram_write_bytes=_whole_bytes(written, arch.ofmap_bits),
         ofmap_dram_read_bytes=0, steps=records)
 
 
-def _rounded(total_bytes: float) -> int:
-    """A float total of bytes as the whole bytes reported, rounded once."""
-    return int(np.rint(total_bytes))
+def _whole_bytes(elements: int, bits: int, unique: float = 1.0) -> int:
+    """An operand's total DRAM bytes: one product over all its transfers' elements, rounded once (order-free)."""
+    return int(np.rint(operand_bytes(elements, bits, unique)))
 
 
 # ------------------------------------------------------------------------------------------------------------------
