@@ -4,7 +4,8 @@
 :func:`hwsim.sim.stepped_memory.step_memory` (the definition stepped cycle by cycle on the stepped compute model):
 compute cycles, stall, prefetch and drain cycles, and DRAM bytes per operand and direction, over small GEMMs on
 arrays of 1..8 x 1..8, ws/os/is, dense and N:M sparse, packed groups, SRAMs drawn at exactly half the size of a
-tile or slice (and one byte either side), fractional bandwidths, latencies, ``a_unique`` and SAT's interleave.
+tile or slice (and one byte either side), fractional bandwidths, latencies, ``a_unique``, SAT's interleave, and
+element widths other than 8 bits (operands, outputs, partial sums).
 Layers whose fold cannot fit its SRAM, or whose partial-sum row cannot, are assumed away.
 """
 
@@ -22,6 +23,7 @@ from hwsim.mapping import lay
 from hwsim.sim.engine import gemm_counts
 from hwsim.sim.memory import fits, operand_bytes
 from hwsim.sim.stepped_memory import step_memory
+from hwsim.types import PRECISIONS
 from hwsim.workload.lowering import GemmDims
 
 BANDWIDTHS = st.one_of(st.sampled_from([0.5, 0.75, 1.0, 1.5, 3.0, 10.0, 64.0, 1e9]),
@@ -53,9 +55,13 @@ def cases(draw, flow: str):
         m_group = draw(st.integers(2, 8))
         n_keep = draw(st.integers(1, m_group - 1))
     calc = draw(st.integers(0, 9)) == 0
-    base = SystolicArray(rows, cols, dataflow=flow, dram_bandwidth_bytes_per_cycle=draw(BANDWIDTHS),
-                         dram_latency_cycles=draw(st.integers(0, 20)), interface_bandwidth="CALC" if calc else "USER",
-                         ifmap_sram_kib=64.0, filter_sram_kib=64.0, ofmap_sram_kib=64.0)
+    precision = draw(st.sampled_from(["int8", "int8", "int16", "fp32"]))
+    bits = PRECISIONS[precision]
+    ofmap_bits, psum_bits = draw(st.sampled_from([None, None, 4, 12])), draw(st.sampled_from([32, 32, 16, 24]))
+    base = SystolicArray(rows, cols, dataflow=flow, precision=precision, ofmap_bits=ofmap_bits, psum_bits=psum_bits,
+                         dram_bandwidth_bytes_per_cycle=draw(BANDWIDTHS), dram_latency_cycles=draw(st.integers(0, 20)),
+                         interface_bandwidth="CALC" if calc else "USER", ifmap_sram_kib=64.0, filter_sram_kib=64.0,
+                         ofmap_sram_kib=64.0)
     gemm = GemmDims(m=m, n=n, k=k, repeat=repeat)
     a_unique = draw(A_UNIQUE)
     lm = lay(gemm, base, pack=pack, n_keep=n_keep, m_group=m_group)
@@ -64,18 +70,18 @@ def cases(draw, flow: str):
     rows_used, cols_used = min(rows, fold.sr), min(cols, fold.sc)
 
     def ifmap_bytes(e):
-        return int(operand_bytes(e, 8, a_unique))
+        return int(operand_bytes(e, bits, a_unique))
 
     def filter_bytes(e):
-        return int(operand_bytes(e // p, 8))
+        return int(operand_bytes(e // p, bits))
 
     # Sizes that sit at the edge of a keep/share/tile decision: a tile, a slice, a whole matrix, a psum row.
     ifmap_sizes = [ifmap_bytes(lm.run.m * kd), ifmap_bytes(min(rows, lm.run.m) * kd),
                    ifmap_bytes(fold.sr * fold.sc), ifmap_bytes(rows_used * cols_used)]
     filter_sizes = [filter_bytes(fold.sr * fold.sc), filter_bytes(rows_used * cols_used),
                     filter_bytes(fold.t * cols_used), filter_bytes(fold.t * fold.sr),
-                    rows_used * cols_used]  # what fits() asks of a packed tile: its zeros too
-    ofmap_sizes = [cols_used * 4 * draw(st.integers(1, max(1, fold.t)))]
+                    rows_used * cols_used * bits // 8]  # what fits() asks of a packed tile: its zeros too
+    ofmap_sizes = [cols_used * psum_bits // 8 * draw(st.integers(1, max(1, fold.t)))]
 
     def sram(sizes):
         choice = draw(st.sampled_from([None, *sizes, *sizes]))
