@@ -2,37 +2,54 @@
 
 Per GEMM (:func:`hwsim.workload.training.training_gemms`):
 
-* **Offline scheduling** lays the GEMM with its N:M sparsity (:func:`hwsim.mapping.lay`) in each of SAT's modes
-  (ws, os), runs the one closed form (:func:`hwsim.sim.compute.gemm_compute`) on each and keeps the one with the
-  fewest cycles; ties go to ws.
-* **Interleave mapping** overlaps consecutive folds: the next fold's stationary load and stream start as soon as
-  the current fold's last streamed value has entered, so a GEMM of ``F`` folds of ``L = 2R + C + T - 2`` cycles
-  takes ``F (R + T) + (R + C - 2)`` instead of ``F L``: the fill/drain bubble is paid once. (The paper names the
-  idea; this overlap model is ours, see :data:`hwsim.arch.sat.SAT_ASSUMPTIONS`.)
+* **Memory**: each GEMM is laid with its N:M sparsity (:func:`hwsim.mapping.lay`) and counted by the one memory
+  model, :func:`hwsim.sim.engine.gemm_counts` (compute cycles, DRAM bytes per operand, stalls), with SAT's
+  interleave mapping. A GEMM's cycles are its compute plus its stalls; the first tile's prefetch and the last
+  outputs' drain are left out, as in the engine's :attr:`~hwsim.sim.counts.LayerCounts.total_cycles` (they overlap
+  the neighbouring GEMMs).
+* **Offline scheduling** runs each of SAT's modes (``sat.dataflows``, ws and os) whose resident tile fits its SRAM
+  (:func:`hwsim.sim.memory.fits`) and keeps the one with the fewest cycles, stalls included; ties go to the first
+  of ``sat.dataflows``. The dense step beside it is scheduled the same way.
+* **Interleave mapping** overlaps consecutive folds (:meth:`hwsim.mapping.FoldMapping.step_cycles`): the
+  fill/drain bubble is paid once per run. (The paper names the idea; the overlap model is ours, see
+  :data:`hwsim.arch.sat.SAT_ASSUMPTIONS`.)
 * **Pruning** (SORE): each step the pruning unit makes the FF mask (and for BDWP the BP mask) of every weight
-  tensor: ``ceil(groups / lanes) * M`` cycles each. With pre-generation it runs during the layer's weight update and
-  only what the update does not cover shows; without it, all of it shows.
-* **Weight update**: the FP32 master weights are updated as vector work, ``ceil(weights / update_lanes)`` cycles.
+  tensor: ``ceil(groups / lanes) * M`` cycles each. With pre-generation it runs during the layer's weight update
+  (its WU GEMM and the update) and only what they do not cover shows; without it, all of it shows.
+* **Weight update**: the FP32 master weights are updated as vector work, ``ceil(weights / update_lanes)`` cycles,
+  with the DRAM traffic of :func:`update_traffic`.
 
-Cycles are compute cycles: the training model has no memory stalls (SAT's buffers are assumed to keep up; the
-inference model in :mod:`hwsim.sim.memory` is where stalls are studied). This module counts;
-:func:`hwsim.report.training.assemble` prices the counts with the cost module plus SAT's own (:mod:`hwsim.cost.sat`):
-the index metadata read with every sparse weight, the multiplexer and the wider operand window of every sparse MAC,
-and the pruning unit's sorting; the area is the array with its sparse PEs and the pruning unit.
+SAT traffic the GEMM model does not know (its formulas and sources in :func:`update_traffic`,
+:func:`metadata_bytes` and :func:`activation_share`): the master-weight update, the index metadata read with every
+sparse weight, and the dense activations behind an N:M sparse GEMM's compressed rows. All DRAM time is charged at
+``sat.array.dram_bandwidth_bytes_per_cycle`` (none with ``interface_bandwidth="CALC"``, which never waits).
+
+This module counts; :func:`hwsim.report.training.assemble` prices the counts with the cost module plus SAT's own
+(:mod:`hwsim.cost.sat`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
 
 from hwsim.arch.sat import SatArray
+from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping, lay
-from hwsim.sim.compute import ComputeCounts, gemm_compute
+from hwsim.sim.compute import ComputeCounts
+from hwsim.sim.engine import gemm_counts, ifmap_unique
+from hwsim.sim.memory import MemoryCounts, fits, resident_tile
 from hwsim.types import Dataflow
 from hwsim.workload.network import Network
-from hwsim.workload.sparsity import NMSparsity
+from hwsim.workload.sparsity import NMSparsity, index_bits
 from hwsim.workload.training import Pass, Scheme, TrainingGemm, training_gemms
+
+MASTER_WEIGHT_BITS = 32
+"""FP32 master weights beside the FP16 GEMM operands (mixed-precision training) [assumed, as in
+shared/reference/PAPERS.md: the paper states FP16 GEMMs with FP32 master weights]."""
 
 
 @dataclass(frozen=True)
@@ -45,21 +62,71 @@ class Sorting:
 
 
 @dataclass(frozen=True)
+class Update:
+    """One layer's FP32 master-weight update: vector work and its DRAM traffic (:func:`update_traffic`).
+
+    ``stall_cycles`` is the DRAM time beyond the ``cycles`` of vector work: the update streams its operands at the
+    array's bandwidth and cannot finish before they have moved.
+    """
+
+    weights: int = 0
+    cycles: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+    stall_cycles: int = 0
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One GEMM in the mode offline scheduling chose: the model's counts plus SAT's metadata.
+
+    ``metadata_stall_cycles`` is what the index metadata adds to the model's stalls (:func:`_metadata_stall`).
+    """
+
+    mapping: LayerMapping
+    counts: ComputeCounts
+    memory: MemoryCounts
+    metadata_bytes: int
+    metadata_stall_cycles: int
+
+    @property
+    def stall_cycles(self) -> int:
+        return self.memory.stall_cycles + self.metadata_stall_cycles
+
+    @property
+    def cycles(self) -> int:
+        """Compute plus stalls (prefetch and drain overlap the neighbouring GEMMs, as in the engine's total)."""
+        return self.counts.cycles + self.stall_cycles
+
+
+@dataclass(frozen=True)
 class PassCounts:
     """One GEMM (with a layer's update work on its WU GEMM) of the training step, as counted.
 
-    ``counts`` are the chosen mode's (its cycles after interleaving); ``dense_cycles`` those of the same GEMM dense
-    on the same hardware, scheduled the same way.
+    ``chosen`` is the mode offline scheduling chose (its cycles after interleaving, its DRAM traffic and stalls);
+    ``dense_cycles`` those of the same GEMM dense on the same hardware, scheduled the same way, stalls included.
     """
 
     gemm: TrainingGemm
-    dataflow: Dataflow
-    counts: ComputeCounts
-    executed_macs: int
+    chosen: Scheduled
     dense_cycles: int
-    update_cycles: int = 0
+    update: Update = Update()
     pruning_cycles: int = 0
     sorting: Sorting = Sorting()
+
+    @property
+    def dataflow(self) -> Dataflow:
+        return self.chosen.mapping.dataflow
+
+    @property
+    def executed_macs(self) -> int:
+        """MACs the PEs perform: the run's, on the kept weights only."""
+        return self.chosen.mapping.run.macs
+
+    @property
+    def total_cycles(self) -> int:
+        """The GEMM (compute and stalls), the update (vector work and its stall) and the exposed pruning."""
+        return self.chosen.cycles + self.update.cycles + self.update.stall_cycles + self.pruning_cycles
 
 
 @dataclass(frozen=True)
@@ -76,7 +143,13 @@ class TrainingCounts:
 
 def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Scheme | str = Scheme.BDWP,
                     sparsity: NMSparsity | str | None = None, _baseline: bool = True) -> TrainingCounts:
-    """One training step of ``network`` (its batch) on ``sat`` under ``scheme``, with the dense step beside it."""
+    """One training step of ``network`` (its batch) on ``sat`` under ``scheme``, with the dense step beside it.
+
+    Raises
+    ------
+    InputError
+        A sparsity wider than SAT's multiplexers; a GEMM for which no mode of ``sat.dataflows`` fits its SRAMs.
+    """
     sat = sat or SatArray()
     scheme = Scheme(scheme)
     if isinstance(sparsity, str):
@@ -84,9 +157,14 @@ def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Sc
     if sparsity is not None and sparsity.m > sat.m_max:
         raise InputError(f"SAT's multiplexers take groups of at most {sat.m_max}", field="sparsity",
                          value=str(sparsity))
-    gemms = [g for g in training_gemms(network, scheme, sparsity) if g.needed]
-    updates = _update_work(sat, scheme, gemms)
-    passes = tuple(_pass(g, sat, updates.get((g.layer, g.pass_), (0, 0, Sorting()))) for g in gemms)
+    every = training_gemms(network, scheme, sparsity)
+    gemms = [g for g in every if g.needed]
+    shares = {g.layer: _a_unique(network, g.layer) for g in gemms}
+    chosen = [_schedule(g, sat, shares[g.layer]) for g in gemms]
+    wu_cycles = {g.layer: s.cycles for g, s in zip(gemms, chosen) if g.pass_ is Pass.WU}
+    updates = _update_work(sat, scheme, every, wu_cycles)
+    passes = tuple(_pass(g, s, sat, shares[g.layer], updates.get((g.layer, g.pass_), (Update(), 0, Sorting())))
+                   for g, s in zip(gemms, chosen))
     dense = None
     if _baseline and scheme is not Scheme.DENSE:
         dense = training_counts(network, sat, scheme=Scheme.DENSE, _baseline=False)
@@ -94,39 +172,157 @@ def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Sc
                           dense=dense)
 
 
-def _update_work(sat: SatArray, scheme: Scheme,
-                 gemms: list[TrainingGemm]) -> dict[tuple[str, Pass], tuple[int, int, Sorting]]:
-    """Per layer, the (update cycles, exposed pruning cycles, pruning unit's work) charged to its WU GEMM."""
+def _a_unique(network: Network, layer: str) -> float:
+    """Distinct elements over im2col elements of a convolution's activations (1 for other layers): the FF GEMM's
+    ``X`` and the WU GEMM's ``X^T`` are im2col matrices, the BP GEMM's ``dY`` is not (its passes pick)."""
+    return ifmap_unique(network, network.stats(layer))
+
+
+def activation_share(g: TrainingGemm, lm: LayerMapping, a_unique: float) -> float:
+    """DRAM bytes of the A operand per element the model counts, over its element size (``a_unique`` of
+    :func:`hwsim.sim.engine.gemm_counts`).
+
+    * FF and WU read the im2col matrix of a convolution's input: ``a_unique`` (distinct pixels over im2col
+      elements, :func:`hwsim.sim.engine.ifmap_unique`). BP's ``dY`` has no repeats: 1.
+    * An N:M sparse GEMM runs ``K' = compressed_rows(K)`` rows, and the model counts ``K'`` elements of ``A`` per
+      row of it; but the activations are dense, and each compressed row's multiplexer picks from the window of the
+      ``M`` activations of its group, so DRAM must deliver all ``K``: the share is multiplied by ``K / K'`` (the
+      paper's engine [paper: PEs pick the dense operand from a window]; the count is ours).
+    """
+    share = a_unique if g.pass_ is not Pass.BP else 1.0
+    return share * lm.gemm.k / lm.run.k
+
+
+def metadata_bytes(filter_dram_read_bytes: int, sparsity: NMSparsity | None, filter_bits: int) -> int:
+    """DRAM bytes of the N:M indices fetched with a sparse GEMM's weights.
+
+    Every kept weight carries its ``index_bits(M) = ceil(log2 M)``-bit position in its group
+    (:func:`hwsim.workload.sparsity.index_bits`, the width :mod:`hwsim.cost.sat` prices in the PEs and the filter
+    SRAM) and travels with it: the model's filter bytes (``filter_bits`` per kept weight) times
+    ``index_bits / filter_bits``. The masks are these indices: no separate bitmap is stored [paper: PEs hold the
+    non-zeros and their indices; that nothing else is fetched is assumed].
+    """
+    if sparsity is None:
+        return 0
+    return round(filter_dram_read_bytes * index_bits(sparsity.m) / filter_bits)
+
+
+def _dram_cycles(nbytes: float, arch: SystolicArray) -> int:
+    """Cycles the DRAM interface needs to move ``nbytes`` (none through an interface that never waits)."""
+    if arch.interface_bandwidth == "CALC" or nbytes <= 0:
+        return 0
+    return math.ceil(nbytes / arch.dram_bandwidth_bytes_per_cycle)
+
+
+def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
+    """Stall the index metadata adds to a GEMM: the indices stream with the weights, in the cycles the GEMM's DRAM
+    interface is idle. The GEMM occupies ``W = compute + stall + prefetch + drain`` cycles and its own traffic
+    ``D`` needs ``ceil(D / bandwidth)`` of them; the metadata stalls ``max(0, ceil((D + B) / bandwidth) - W)``.
+
+    A lower bound: it lets the indices use idle DRAM cycles anywhere in the GEMM, where a fold-by-fold schedule
+    (which the memory model keeps to itself) could find some folds already busy.
+    """
+    if extra_bytes == 0:
+        return 0
+    window = counts.cycles + memory.stall_cycles + memory.prefetch_cycles + memory.drain_cycles
+    return max(0, _dram_cycles(memory.dram_bytes + extra_bytes, arch) - window)
+
+
+def _schedule(g: TrainingGemm, sat: SatArray, a_unique: float) -> Scheduled:
+    """Offline scheduling: of the modes whose tile fits, the one with the fewest cycles (stalls included); ties go
+    to the first of ``sat.dataflows``."""
+    best, unfit = None, []
+    n_keep, m_group = (g.sparsity.n, g.sparsity.m) if g.sparsity else (1, 1)
+    for dataflow in sat.dataflows:
+        arch = replace(sat.array, dataflow=dataflow)
+        lm = lay(g.gemm, arch, n_keep=n_keep, m_group=m_group)
+        if not fits(lm.fold, arch):
+            unfit.append((lm, arch))
+            continue
+        counts, memory = (_numbers(r) for r in gemm_counts(lm, arch, a_unique=activation_share(g, lm, a_unique),
+                                                           interleave=sat.interleave))
+        extra = metadata_bytes(memory.filter_dram_read_bytes, g.sparsity, arch.filter_bits)
+        scheduled = Scheduled(lm, counts, memory, extra, _metadata_stall(counts, memory, extra, arch))
+        if best is None or scheduled.cycles < best.cycles:
+            best = scheduled
+    if best is None:
+        tiles = "; ".join("{}: {} tile {:g} bytes".format(lm.dataflow.value, *resident_tile(lm.fold, arch)[::2])
+                          for lm, arch in unfit)
+        operand, kib, _ = resident_tile(unfit[0][0].fold, unfit[0][1])
+        raise InputError(f"no SAT mode's tile fits half its SRAM ({tiles})", layer=f"{g.layer} ({g.pass_.value})",
+                         field=f"{operand}_sram_kib", value=kib)
+    return best
+
+
+def _numbers(record):
+    """``record`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
+    return type(record)(**{f.name: getattr(record, f.name).item() if isinstance(getattr(record, f.name), np.generic)
+                           else getattr(record, f.name) for f in fields(record)})
+
+
+def update_traffic(weights: int, copies_bytes: float, arch: SystolicArray) -> tuple[int, int]:
+    """(read, write) DRAM bytes of one layer's FP32 master-weight update (plain SGD, no optimiser state).
+
+    * read: the master weights, ``weights * 32 / 8`` [assumed FP32, :data:`MASTER_WEIGHT_BITS`], and the gradient
+      ``dW`` the WU GEMM wrote, ``weights * ofmap_bits / 8`` [model: the GEMM writes its outputs at ``ofmap_bits``];
+    * write: the master weights again, ``weights * 32 / 8``, and the low-precision copies the next step's GEMMs
+      read, ``copies_bytes`` (:func:`_copies_bytes`).
+
+    With ``ofmap_bits = 16`` a dense layer moves ``weights * (4 + 2 + 4 + 2) = 12 * weights`` bytes.
+    """
+    master = weights * MASTER_WEIGHT_BITS / 8
+    return round(master + weights * arch.ofmap_bits / 8), round(master + copies_bytes)
+
+
+def _copies_bytes(forms: set[tuple[str, NMSparsity | None]], kept: dict[str, int], weights: int,
+                  filter_bits: int) -> float:
+    """Bytes of the weight copies the next step reads: a dense FP16 copy (``weights * filter_bits / 8``) if any pass
+    reads the weight dense, and each N:M compressed copy the pruning unit pre-generates (``kept * (filter_bits +
+    index_bits(M)) / 8``: the kept values with their indices). Under BDWP that is two compressed copies (FF's along
+    ``K``, BP's along ``N``), the second only if the BP GEMM is needed [assumed: the paper pre-generates the sparse
+    weights of both passes; that each is written to DRAM, not regenerated, is ours]."""
+    total = 0.0
+    for pass_, sparsity in forms:
+        if sparsity is None:
+            total += weights * filter_bits / 8
+        else:
+            total += kept[pass_] * (filter_bits + index_bits(sparsity.m)) / 8
+    return total
+
+
+def _update_work(sat: SatArray, scheme: Scheme, gemms: tuple[TrainingGemm, ...],
+                 wu_cycles: dict[str, int]) -> dict[tuple[str, Pass], tuple[Update, int, Sorting]]:
+    """Per layer, the (update, exposed pruning cycles, pruning unit's work) charged to its WU GEMM."""
+    arch = sat.array
     work = {}
-    wu_cycles = {g.layer: _best(g, sat)[1].cycles for g in gemms if g.pass_ is Pass.WU}
     for g in gemms:
         if g.pass_ is not Pass.FF or g.kind == "matmul":
             continue
         weights = g.gemm.k * g.gemm.n * g.gemm.repeat
-        update = sat.update_cycles(weights)
+        readers = [r for r in gemms if r.layer == g.layer and r.pass_ in (Pass.FF, Pass.BP) and r.needed]
+        # one form per pass that reads the weight; the dense form is one copy whoever reads it
+        forms = {(r.pass_.value if r.sparsity else "dense", r.sparsity) for r in readers}
+        kept = {r.pass_.value: r.effective_macs // r.gemm.m for r in readers}
+        read, write = update_traffic(weights, _copies_bytes(forms, kept, weights, arch.filter_bits), arch)
+        cycles = sat.update_cycles(weights)
+        stall = max(0, _dram_cycles(read + write, arch) + _latency(arch) - cycles)
+        update = Update(weights=weights, cycles=cycles, read_bytes=read, write_bytes=write, stall_cycles=stall)
         masks = {Scheme.DENSE: 0, Scheme.FORWARD: 1, Scheme.BDWP: 2}[scheme] if g.sparsity else 0
         m = g.sparsity.m if g.sparsity else 1
         sorting = masks * sat.sorter_cycles(weights, m)
-        exposed = max(0, sorting - (update + wu_cycles.get(g.layer, 0))) if sat.pregenerate else sorting
+        cover = cycles + stall + wu_cycles.get(g.layer, 0)
+        exposed = max(0, sorting - cover) if sat.pregenerate else sorting
         work[(g.layer, Pass.WU)] = (update, exposed, Sorting(masks, weights, m))
     return work
 
 
-def _best(g: TrainingGemm, sat: SatArray) -> tuple[LayerMapping, ComputeCounts]:
-    """Offline scheduling: the mode with the fewest cycles, after interleaving; ties go to the first of
-    ``sat.dataflows``."""
-    best = None
-    for dataflow in sat.dataflows:
-        lm = lay(g.gemm, sat.array, dataflow=dataflow, n_keep=g.sparsity.n if g.sparsity else 1,
-                 m_group=g.sparsity.m if g.sparsity else 1)
-        counts = gemm_compute(lm, interleave=sat.interleave)
-        if best is None or counts.cycles < best[1].cycles:
-            best = (lm, counts)
-    return best  # type: ignore[return-value]
+def _latency(arch: SystolicArray) -> int:
+    """The DRAM latency one update's read stream pays once (none through an interface that never waits)."""
+    return 0 if arch.interface_bandwidth == "CALC" else arch.dram_latency_cycles
 
 
-def _pass(g: TrainingGemm, sat: SatArray, update: tuple[int, int, Sorting]) -> PassCounts:
-    lm, counts = _best(g, sat)
-    dense = _best(replace(g, sparsity=None), sat)[1].cycles
-    return PassCounts(gemm=g, dataflow=lm.dataflow, counts=counts, executed_macs=lm.run.macs, dense_cycles=dense,
-                      update_cycles=update[0], pruning_cycles=update[1], sorting=update[2])
+def _pass(g: TrainingGemm, s: Scheduled, sat: SatArray, a_unique: float,
+          update: tuple[Update, int, Sorting]) -> PassCounts:
+    dense = s.cycles if g.sparsity is None else _schedule(replace(g, sparsity=None), sat, a_unique).cycles
+    return PassCounts(gemm=g, chosen=s, dense_cycles=dense, update=update[0], pruning_cycles=update[1],
+                      sorting=update[2])
