@@ -215,17 +215,22 @@ def _dram_cycles(nbytes: float, arch: SystolicArray) -> int:
 
 
 def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
-    """Stall the index metadata adds to a GEMM: the indices stream with the weights, in the cycles the GEMM's DRAM
-    interface is idle. The GEMM occupies ``W = compute + stall + prefetch + drain`` cycles and its own traffic
-    ``D`` needs ``ceil(D / bandwidth)`` of them; the metadata stalls ``max(0, ceil((D + B) / bandwidth) - W)``.
+    """Stall the index metadata adds to a GEMM: the indices stream with the weights, in the DRAM cycles the GEMM's
+    own traffic leaves idle.
+
+    The GEMM computes and stalls for ``W = compute + stall`` cycles and its own ``D`` bytes need ``D / b`` cycles
+    at bandwidth ``b``; the ``B`` metadata bytes add ``ceil(max(0, (D + B) / b - W) - max(0, D / b - W))``: nothing
+    while ``D + B`` fits the window, ``B / b`` where the GEMM's own traffic already overflows it (its prefetch and
+    drain). Continuous in ``b`` and ``W``, so more bandwidth never costs cycles.
 
     A lower bound: it lets the indices use idle DRAM cycles anywhere in the GEMM, where a fold-by-fold schedule
     (which the memory model keeps to itself) could find some folds already busy.
     """
-    if extra_bytes == 0:
+    if extra_bytes == 0 or arch.interface_bandwidth == "CALC":
         return 0
-    window = counts.cycles + memory.stall_cycles + memory.prefetch_cycles + memory.drain_cycles
-    return max(0, _dram_cycles(memory.dram_bytes + extra_bytes, arch) - window)
+    window, bandwidth = counts.cycles + memory.stall_cycles, arch.dram_bandwidth_bytes_per_cycle
+    own = memory.dram_bytes / bandwidth
+    return math.ceil(max(0.0, own + extra_bytes / bandwidth - window) - max(0.0, own - window))
 
 
 def _schedule(g: TrainingGemm, sat: SatArray, a_unique: float) -> Scheduled:
