@@ -71,6 +71,33 @@ def _bytes(bits: int) -> float:
     return bits / 8
 
 
+def operand_bytes(elements, bits, unique=1.0):
+    """Bytes one transfer of ``elements`` operand elements of ``bits`` moves: ``ceil(elements * bits * unique / 8)``.
+
+    ``unique`` is the fraction of the elements DRAM actually holds (a convolution's distinct ifmap pixels); with
+    ``unique == 1`` the count is exact integer arithmetic. Numbers or arrays.
+    """
+    whole_bits = np.asarray(elements, dtype=np.int64) * np.asarray(bits, dtype=np.int64)
+    exact = -(-whole_bits // 8)
+    scaled = np.ceil(whole_bits * np.asarray(unique, dtype=np.float64) / 8).astype(np.int64)
+    return np.where(np.asarray(unique) == 1.0, exact, scaled)
+
+
+def dram_cycles(nbytes, bandwidth):
+    """Cycles a DMA at ``bandwidth`` bytes per cycle takes for ``nbytes``: the smallest whole ``k >= 0`` with
+    ``k * bandwidth >= nbytes`` (float64, exactly this predicate, so that a cycle-by-cycle DMA that has moved
+    ``k * bandwidth`` bytes after ``k`` cycles agrees with it). An infinite bandwidth takes 0 cycles. Numbers or
+    arrays."""
+    nbytes = np.asarray(nbytes, dtype=np.float64)
+    bandwidth = np.asarray(bandwidth, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.ceil(nbytes / bandwidth)
+        k = np.where(np.isfinite(k), k, 0.0)
+        k = k - (((k - 1) * bandwidth >= nbytes) & (k > 0))  # float rounding may overshoot by one ...
+        k = k + (k * bandwidth < nbytes)  # ... or undershoot by one
+    return k.astype(np.int64)
+
+
 def resident_tile(fm: FoldMapping, arch: SystolicArray) -> tuple[str, float, float]:
     """The operand that stays in the array (``os``: outputs), its SRAM's size in KiB and one fold's tile in bytes."""
     operand = mapping(fm.dataflow).resident.value
