@@ -41,7 +41,7 @@ from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts
 from hwsim.sim.engine import gemm_counts, ifmap_unique
-from hwsim.sim.memory import MemoryCounts, fits, resident_tile
+from hwsim.sim.memory import MemoryCounts, dram_cycles, fits, resident_tile
 from hwsim.types import Dataflow
 from hwsim.workload.network import Network
 from hwsim.workload.sparsity import NMSparsity, index_bits
@@ -65,8 +65,9 @@ class Sorting:
 class Update:
     """One layer's FP32 master-weight update: vector work and its DRAM traffic (:func:`update_traffic`).
 
-    ``stall_cycles`` is the DRAM time beyond the ``cycles`` of vector work: the update streams its operands at the
-    array's bandwidth and cannot finish before they have moved.
+    ``stall_cycles`` is the DRAM time beyond the ``cycles`` of vector work: the update streams its operands as one
+    DMA stream (the DRAM latency once, then the bytes at the array's bandwidth) and cannot finish before they have
+    moved. It runs after the layer's WU GEMM, not overlapped with any GEMM (they share the DRAM interface).
     """
 
     weights: int = 0
@@ -207,11 +208,12 @@ def metadata_bytes(filter_dram_read_bytes: int, sparsity: NMSparsity | None, fil
     return round(filter_dram_read_bytes * index_bits(sparsity.m) / filter_bits)
 
 
-def _dram_cycles(nbytes: float, arch: SystolicArray) -> int:
-    """Cycles the DRAM interface needs to move ``nbytes`` (none through an interface that never waits)."""
-    if arch.interface_bandwidth == "CALC" or nbytes <= 0:
+def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
+    """Cycles one DMA stream of ``nbytes`` takes: the DRAM latency once, then ``nbytes`` at the bandwidth
+    (:func:`hwsim.sim.memory.dram_cycles`); none through an interface that never waits (``CALC``)."""
+    if arch.interface_bandwidth == "CALC":
         return 0
-    return math.ceil(nbytes / arch.dram_bandwidth_bytes_per_cycle)
+    return arch.dram_latency_cycles + int(dram_cycles(nbytes, arch.dram_bandwidth_bytes_per_cycle))
 
 
 def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
@@ -310,7 +312,7 @@ def _update_work(sat: SatArray, scheme: Scheme, gemms: tuple[TrainingGemm, ...],
         kept = {r.pass_.value: r.effective_macs // r.gemm.m for r in readers}
         read, write = update_traffic(weights, _copies_bytes(forms, kept, weights, arch.filter_bits), arch)
         cycles = sat.update_cycles(weights)
-        stall = max(0, _dram_cycles(read + write, arch) + _latency(arch) - cycles)
+        stall = max(0, _stream_cycles(read + write, arch) - cycles)
         update = Update(weights=weights, cycles=cycles, read_bytes=read, write_bytes=write, stall_cycles=stall)
         masks = {Scheme.DENSE: 0, Scheme.FORWARD: 1, Scheme.BDWP: 2}[scheme] if g.sparsity else 0
         m = g.sparsity.m if g.sparsity else 1
@@ -319,11 +321,6 @@ def _update_work(sat: SatArray, scheme: Scheme, gemms: tuple[TrainingGemm, ...],
         exposed = max(0, sorting - cover) if sat.pregenerate else sorting
         work[(g.layer, Pass.WU)] = (update, exposed, Sorting(masks, weights, m))
     return work
-
-
-def _latency(arch: SystolicArray) -> int:
-    """The DRAM latency one update's read stream pays once (none through an interface that never waits)."""
-    return 0 if arch.interface_bandwidth == "CALC" else arch.dram_latency_cycles
 
 
 def _pass(g: TrainingGemm, s: Scheduled, sat: SatArray, a_unique: float,

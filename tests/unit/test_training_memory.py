@@ -183,3 +183,15 @@ def test_no_mode_that_fits_is_an_error():
         simulate_training(cnn(), sat, sparsity="2:8")
     assert str(err.value) == ("layer 'conv1 (ff)': field 'filter_sram_kib' = 0.25: no SAT mode's tile fits half its "
                               "SRAM (ws: filter tile 256 bytes)")
+
+
+def test_update_pays_the_dram_latency_once_and_calc_never_waits():
+    net = cnn()
+    base = simulate_training(net, sat_with(dram_bandwidth_bytes_per_cycle=2), sparsity="2:8")
+    late = simulate_training(net, sat_with(dram_bandwidth_bytes_per_cycle=2, dram_latency_cycles=100), sparsity="2:8")
+    for b, l in zip(base.passes, late.passes):
+        if b.pass_ is Pass.WU and b.update_dram_bytes:
+            assert l.update_stall_cycles == b.update_stall_cycles + 100  # the update is DRAM-bound at 2 bytes/cycle
+    calc = training_counts(net, SatArray(array=replace(SatArray().array, dram_bandwidth_bytes_per_cycle=2,
+                                                       interface_bandwidth="CALC")), sparsity="2:8")
+    assert all(p.update.stall_cycles == 0 and p.chosen.metadata_stall_cycles == 0 for p in calc.passes)
