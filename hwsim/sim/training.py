@@ -174,8 +174,8 @@ def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Sc
 
 
 def _a_unique(network: Network, layer: str) -> float:
-    """Distinct elements over im2col elements of a convolution's activations (1 for other layers): the FF GEMM's
-    ``X`` and the WU GEMM's ``X^T`` are im2col matrices, the BP GEMM's ``dY`` is not (its passes pick)."""
+    """Distinct elements over im2col elements of a convolution's input (1 for other layers), for the passes whose A
+    operand is that im2col matrix (:func:`activation_share`)."""
     return ifmap_unique(network, network.stats(layer))
 
 
