@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 # a deadline: the machines these run on are shared, so one example's time says little.
 settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)  # by hand, to hunt
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TINY = {

@@ -110,9 +110,11 @@ def _check_gemm(gemm: object) -> None:
 
 
 def _stream_tile(rule: Mapping, fold: FoldMapping, arch: Any) -> int | np.ndarray:
-    """The longest ``T`` whose partial sums for one column fold fit half the ofmap SRAM (``LayerMapping``)."""
-    if rule.stream_dim == "k":  # the reduction streams: outputs accumulate in the PEs and need no tiling
+    """The longest ``T`` whose partial sums for one column fold fit half the ofmap SRAM (``LayerMapping``); ``T``
+    itself where no partial sums exist: one row fold, or the reduction streams (outputs accumulate in the PEs)."""
+    if rule.stream_dim == "k":
         return fold.t
     capacity = arch.ofmap_sram_kib * 1024 / 2
     psum_bytes = arch.psum_bits / 8
-    return np.maximum(1, np.minimum(fold.t, capacity // (np.minimum(fold.cols, fold.sc) * psum_bytes))).astype(np.int64)
+    tile = np.maximum(1, np.minimum(fold.t, capacity // (np.minimum(fold.cols, fold.sc) * psum_bytes)))
+    return np.where(fold.row_folds > 1, tile, fold.t).astype(np.int64)

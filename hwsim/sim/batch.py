@@ -53,18 +53,22 @@ class DesignGroup:
     ofmap_sram_kib: np.ndarray
     dram_bandwidth_bytes_per_cycle: np.ndarray
     clock_mhz: np.ndarray
+    dram_latency_cycles: np.ndarray
+    interface_bandwidth: str
 
     @classmethod
     def of(cls, archs: Sequence[SystolicArray]) -> "DesignGroup":
         """The group of ``archs``, which must share dataflow, precision and partial-sum width."""
         first = archs[0]
         if any(_group_key(a) != _group_key(first) for a in archs):
-            raise ValueError("a design group shares one dataflow, one precision and one partial-sum width")
+            raise ValueError("a design group shares one dataflow, one precision, one partial-sum width and one interface bandwidth mode")
         column = lambda name, dtype: np.array([getattr(a, name) for a in archs], dtype=dtype)  # noqa: E731
         return cls(
             dataflow=first.dataflow, precision=first.precision, ifmap_bits=first.ifmap_bits,
             filter_bits=first.filter_bits, psum_bits=first.psum_bits, rows=column("rows", np.int64), cols=column("cols", np.int64),
             ofmap_bits=column("ofmap_bits", np.int64),
+            dram_latency_cycles=column("dram_latency_cycles", np.int64),
+            interface_bandwidth=first.interface_bandwidth,
             **{name: column(name, np.float64) for name in ("ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib",
                                                            "dram_bandwidth_bytes_per_cycle", "clock_mhz")},
         )
@@ -82,8 +86,8 @@ class DesignGroup:
                               else getattr(self, f.name) for f in fields(self)})
 
 
-def _group_key(arch: SystolicArray) -> tuple[Dataflow, str, int]:
-    return arch.dataflow, arch.precision, arch.psum_bits
+def _group_key(arch: SystolicArray) -> tuple[Dataflow, str, int, str]:
+    return arch.dataflow, arch.precision, arch.psum_bits, arch.interface_bandwidth
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +124,7 @@ def batch_counts(network: Network, archs: Sequence[SystolicArray]) -> BatchCount
         if not isinstance(arch, SystolicArray):
             raise InputError("must be a SystolicArray", field=f"archs[{i}]", value=arch)
     errors: list[str | None] = [None] * len(archs)
-    members: dict[tuple[Dataflow, str, int], list[int]] = {}
+    members: dict[tuple[Dataflow, str, int, str], list[int]] = {}
     for i, arch in enumerate(archs):
         members.setdefault(_group_key(arch), []).append(i)
     groups = []

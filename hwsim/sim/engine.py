@@ -13,7 +13,7 @@ designs at once, as arrays over designs.
 from __future__ import annotations
 
 import math
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -112,8 +112,11 @@ def _layers(network: Network, arch: SystolicArray, compat: bool, pack: bool,
 
 def _stack(mappings: list[LayerMapping], arch: SystolicArray) -> LayerMapping:
     """The layers' mappings as one whose numbers are arrays over layers (they share the array and the rule)."""
-    runs = GemmDims(*(np.array([getattr(lm.run, name) for lm in mappings]) for name in ("m", "n", "k", "repeat")))
-    return lay(runs, arch)
+    def stacked(gemms):
+        return GemmDims(*(np.array([getattr(g, name) for g in gemms]) for name in ("m", "n", "k", "repeat")))
+
+    # the runs laid as they are (packed already), beside the layers' own GEMMs (packing's zeros are not fetched)
+    return replace(lay(stacked([lm.run for lm in mappings]), arch), gemm=stacked([lm.gemm for lm in mappings]))
 
 
 def _entry(counts, i: int):
@@ -124,47 +127,34 @@ def _entry(counts, i: int):
 
 def _tiled(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray,
            interleave: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
-    """Native compute and memory of ``lm``'s runs, in stream tiles that keep partial sums on chip.
+    """Native compute and memory of ``lm``'s runs, in the stream tiles that keep partial sums on chip.
 
     The stream is ``full`` tiles of ``tile`` and, where it does not divide, one shorter tile of ``rest``; with
-    many designs the rest is evaluated for all (a length of 1 where there is none) and counted where it exists.
+    many layers or designs the rest is evaluated for all (a length of 1 where there is none) and counted where it
+    exists. Compute adds up tile by tile; memory (:func:`hwsim.sim.memory.gemm_memory`) takes the whole sequence,
+    whose tiles meet at their boundaries.
     """
     tile = lm.stream_tile
     full, rest = np.divmod(lm.fold.t, tile)
-    counts, memory = _part(lm, arch, a_unique, tile, full, interleave)
+    counts = gemm_compute(lm.with_stream(tile).with_repeat(lm.run.repeat * full), interleave=interleave)
     has_rest = rest > 0
-    if not np.any(has_rest):
-        return counts, memory
-    rest_counts, rest_memory = _part(lm, arch, a_unique, np.where(has_rest, rest, 1), 1, interleave)
-    return _add_rest(counts, rest_counts, has_rest), _add_rest(memory, rest_memory, has_rest)
+    if np.any(has_rest):
+        rest_counts = gemm_compute(lm.with_stream(np.where(has_rest, rest, 1)), interleave=interleave)
+        counts = _add_rest(counts, rest_counts, has_rest)
+    return counts, gemm_memory(lm, arch, a_unique=a_unique, interleave=interleave)
 
 
-def _part(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray, t: int | np.ndarray,
-          times: int | np.ndarray, interleave: bool) -> tuple[ComputeCounts, MemoryCounts]:
-    """``times`` stream tiles of length ``t`` of ``lm``'s runs, back to back."""
-    sub = lm.with_stream(t)
-    runs = sub.run.repeat * times
-    counts = gemm_compute(sub.with_repeat(runs), interleave=interleave)
-    memory = gemm_memory(sub.fold, runs, arch, sub.fold.step_cycles(interleave), a_unique=a_unique,
-                         stationary_shared=(lm.run.repeat == 1) & (np.asarray(times) > 1))
-    return counts, memory
-
-
-def _add_rest(full, rest, has_rest):
-    """Counts of the full tiles plus, where ``has_rest``, the rest tile's; utilisation means are weighted by folds,
-    the prefetch is the first tile's and the drain the last's."""
+def _add_rest(full: ComputeCounts, rest: ComputeCounts, has_rest) -> ComputeCounts:
+    """Counts of the full tiles plus, where ``has_rest``, the rest tile's; utilisation means are weighted by
+    folds."""
     total = {}
     for f in fields(full):
         a, b = getattr(full, f.name), getattr(rest, f.name)
         if f.name in ("mapping_efficiency", "compute_util"):
             total[f.name] = np.where(has_rest, (a * full.folds + b * rest.folds) / (full.folds + rest.folds), a)
-        elif f.name == "prefetch_cycles":
-            total[f.name] = a
-        elif f.name == "drain_cycles":
-            total[f.name] = np.where(has_rest, b, a)
         else:
             total[f.name] = a + np.where(has_rest, b, 0)
-    return type(full)(**total)
+    return ComputeCounts(**total)
 
 
 def ifmap_unique(network: Network, stats: LayerStats) -> float:

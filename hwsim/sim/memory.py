@@ -1,41 +1,55 @@
-"""The fast engine's memory side: DRAM traffic per operand and the stalls it causes.
+"""The fast engine's memory side: DRAM traffic per operand and the stalls it causes, in closed form.
 
-The model, per GEMM, fold by fold (in fold order, column fold outer):
+The model (the *DMA model*) is defined by its cycle-stepped reference, :mod:`hwsim.sim.stepped_memory`, which runs
+the stepped compute model, keeps the SRAMs' contents as sets of operand elements and steps a DMA engine and the
+array cycle by cycle; this module is its closed form and equals it exactly (``tests/properties/test_memory_model.py``).
 
-* **Stationary tile** (ws: filters, is: ifmap windows): each fold's ``rows_used x cols_used`` tile is
-  fetched once, into the idle half of its double-buffered SRAM, while the previous fold computes
-  (fold 0's tile is fetched before compute starts: the prefetch). A tile must fit half its SRAM.
-* **ifmap** traffic counts distinct elements: a convolution's windows overlap, and are formed
-  from the SRAM, so DRAM sends each input pixel once per fetch, not once per window.
-* **Streamed operands** (ws: ifmap, is: filters, os: both) flow through their SRAM while the fold
-  computes. A streamed slice that every column fold re-reads (ws/is ifmap or filter rows, os ifmap
-  rows) is fetched once if the whole streamed matrix fits its SRAM, else once per fold. An os
-  filter column slice, re-read by every row fold of its column fold, is fetched once per column
-  fold if it fits half the filter SRAM.
-* **Outputs** (ws/is): partial sums stay in the ofmap SRAM across row folds if a column fold's
-  ``T x cols`` slice of 32-bit sums fits; each output then leaves once, at ``ofmap_bits``, after
-  the last row fold. Otherwise every fold spills its partial sums to DRAM and all but the first
-  fold of a column read them back. os outputs leave once, as each fold drains. Writes go out
-  while the next fold computes.
-* **Time**: fold ``f`` needs ``(its streamed reads + fold f+1's stationary tile + fold f-1's
-  writes) / bandwidth`` cycles of DRAM time; where that exceeds its ``L`` compute cycles, the
-  array stalls for the difference. The last fold's writes drain after compute.
+Stream tiles, runs and steps
+----------------------------
+ws and is keep the partial sums of a column fold's row folds in the ofmap SRAM. When there are several row folds
+and those sums (``T x min(C, Sc)`` at ``psum_bits``) do not fit half the ofmap SRAM, the stream ``T`` is cut into
+*stream tiles* that do (``LayerMapping.stream_tile``); with one row fold there are no partial sums and no tiles, and
+os accumulates in its PEs. A layer is a sequence of *runs*: per repeat (an unpacked group), per stream tile, the
+GEMM with ``T`` cut to the tile. A run is its folds, column fold outer; every fold of every run is a *step*.
+Tiles are separate passes over the folds because the array holds one stationary tile at a time and a fold's tiles
+are not adjacent in time (the other folds of the tile run between them): each pays the fold's fill and drain.
+Partial sums never go to DRAM.
 
-A layer is memory-bound when it stalls. Memory-only layers (pool, eltwise, concat, upsample,
-embedding, parameter) read their inputs and write their output through DRAM at the same
-bandwidth; ``reshape`` and ``slice`` are views and cost nothing.
+What a step moves
+-----------------
+* **Resident tile** (ws: filters, is: ifmap windows): the fold's ``rows_used x cols_used`` tile, fetched for every
+  step unless the whole resident matrix fits half its SRAM, in which case the stream tiles of one repeat share it
+  and only the first fetches it. It must fit half its SRAM (double buffering).
+* **Streamed slices** (ws: ifmap, is: filters, os: both): the fold's slice of the streamed operand. A ws/is slice
+  is re-read by every column fold: fetched once per run if the run's whole streamed matrix fits half its SRAM, else
+  every step. os: the ifmap rows of a row fold likewise (fetched once if all of ``A`` fits half); the filter
+  columns of a column fold are kept for its row folds when they fit half the filter SRAM.
+* **Writes**: ws/is outputs leave after the last row fold of a column fold, at ``ofmap_bits``; os outputs after
+  every fold.
+* **Bytes**: a convolution's ifmap is im2col's windows formed from the SRAM, so DRAM sends each pixel once per
+  fetch (``a_unique``, the distinct fraction); groups packed block-diagonally (``--pack-groups``) fetch only their
+  non-zero blocks, the zeros are made on chip. A transfer moves :func:`operand_bytes`. N:M sparse: weights are the
+  kept ones, ifmap slices the in-range elements of the windows the fold's compressed rows read.
+
+Time
+----
+One DMA engine moves :attr:`~hwsim.arch.systolic.SystolicArray.dram_bandwidth_bytes_per_cycle` bytes per cycle
+(:func:`dram_cycles`). Before the first step it prefetches that step's resident tile (the *prefetch*). While step
+``s`` computes, *phase* ``s`` moves step ``s-1``'s writes (their half of the ofmap SRAM must drain before step
+``s+1`` fills it), step ``s``'s streamed slices and step ``s+1``'s resident tile, into the idle half; a phase that
+reads waits the DRAM latency first. Step ``s+1`` starts when both the fold's ``L`` compute cycles and the phase are
+done: the array stalls ``max(0, phase - L)`` cycles at the end of the fold. After the last step its writes drain
+(the *drain*). ``InterfaceBandwidth: CALC`` is an interface whose transfers take no time.
 
 Closed form over folds
 ----------------------
-A GEMM may have tens of thousands of folds per design, and a sweep many designs, so the sums over folds are
-not walked. Along each fold axis (row folds, column folds) only folds ``0, 1, n-2, n-1`` differ from their
-neighbours (their sizes, their first/last flags and those of the folds beside them); folds ``2 .. n-3`` are
-alike, and fold 2 stands for all ``n - 4`` of them. The fold grid is therefore 5 x 5 weighted representative
-folds; the repeats add three cases (the first run, the middle runs, the last run, which differ in the fold
-before the first and after the last). Each representative's DRAM time and stall is computed exactly as for a
-real fold and counted as many times as it occurs (``tests/properties/test_batch_engine.py`` checks this against a
-walk over every fold). The model's numbers may be NumPy arrays, one entry per layer or per design
-(:mod:`hwsim.sim.batch`): every formula is elementwise.
+A run may have tens of thousands of folds per design, and a sweep many designs, so the sums over folds are not
+walked. Along each fold axis only folds ``0, 1, n-2, n-1`` differ from their neighbours; folds ``2 .. n-3`` are
+alike and fold 2 stands for all ``n - 4`` of them: 5 x 5 weighted representative folds. Runs come in three kinds
+(a repeat's first tile, its later full tiles, its shorter last tile); their interiors do not depend on their
+neighbours, and the first and last steps of each run are corrected for the run before and after it (the writes it
+inherits, the tile it prefetches), counted per kind of neighbour. The model's numbers may be NumPy arrays, one
+entry per layer or per design (:mod:`hwsim.sim.batch`): every formula is elementwise.
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
-from hwsim.mapping import FoldMapping, mapping
+from hwsim.mapping import FoldMapping, LayerMapping, mapping
 from hwsim.types import Dataflow, Record, record
 
 
@@ -72,15 +86,14 @@ def _bytes(bits: int) -> float:
 
 
 def operand_bytes(elements, bits, unique=1.0):
-    """Bytes one transfer of ``elements`` operand elements of ``bits`` moves: ``ceil(elements * bits * unique / 8)``.
+    """Bytes one transfer of ``elements`` operand elements of ``bits`` moves: ``elements * bits * unique / 8``.
 
-    ``unique`` is the fraction of the elements DRAM actually holds (a convolution's distinct ifmap pixels); with
-    ``unique == 1`` the count is exact integer arithmetic. Numbers or arrays.
+    ``unique`` is the fraction of the elements DRAM actually holds (a convolution's distinct ifmap pixels, an average
+    over the operand, so a transfer's bytes may be fractional; totals are rounded once). With ``unique == 1`` the
+    bytes are multiples of 1/8 and exact in float64, whatever the order they are added in. Numbers or arrays.
     """
-    whole_bits = np.asarray(elements, dtype=np.int64) * np.asarray(bits, dtype=np.int64)
-    exact = -(-whole_bits // 8)
-    scaled = np.ceil(whole_bits * np.asarray(unique, dtype=np.float64) / 8).astype(np.int64)
-    return np.where(np.asarray(unique) == 1.0, exact, scaled)
+    return np.asarray(elements, dtype=np.int64) * np.asarray(bits, dtype=np.int64) * np.asarray(
+        unique, dtype=np.float64) / 8
 
 
 def dram_cycles(nbytes, bandwidth):
@@ -105,19 +118,34 @@ def resident_tile(fm: FoldMapping, arch: SystolicArray) -> tuple[str, float, flo
     return operand, kib, np.minimum(fm.rows, fm.sr) * np.minimum(fm.cols, fm.sc) * _bytes(bits)
 
 
+def psum_row_bytes(fm: FoldMapping, arch: SystolicArray) -> float | np.ndarray:
+    """Bytes of one stream position's partial sums for a column fold, where row folds accumulate in the ofmap SRAM
+    (ws/is with several row folds; 0 otherwise): a stream tile is at least this long."""
+    accumulates = (fm.dataflow is not Dataflow.OUTPUT_STATIONARY) & (fm.row_folds > 1)
+    return np.where(accumulates, np.minimum(fm.cols, fm.sc) * _bytes(arch.psum_bits), 0)
+
+
 def fits(fm: FoldMapping, arch: SystolicArray) -> bool | np.ndarray:
-    """Whether one fold's resident tile fits half of its SRAM (double buffering), per design."""
+    """Whether one fold's resident tile, and one stream position's partial sums, fit half of their SRAMs (double
+    buffering), per design."""
     _, kib, tile = resident_tile(fm, arch)
-    return tile <= kib * 1024 / 2
+    return (tile <= kib * 1024 / 2) & (psum_row_bytes(fm, arch) <= arch.ofmap_sram_kib * 1024 / 2)
 
 
 def check_fits(fm: FoldMapping, arch: SystolicArray, layer: str) -> None:
-    """Raise if one fold's resident tile cannot fit half of its SRAM (double buffering)."""
-    if not fits(fm, arch):
-        operand, kib, tile = resident_tile(fm, arch)
+    """Raise if one fold's resident tile, or one stream position's partial sums, cannot fit half of its SRAM."""
+    operand, kib, tile = resident_tile(fm, arch)
+    if not tile <= kib * 1024 / 2:
         raise InputError(
             f"one fold's {operand} tile ({float(tile):g} bytes) does not fit half of the {kib:g} KiB {operand} SRAM "
             "(it is double-buffered)", layer=layer, field=f"{operand}_sram_kib", value=kib,
+        )
+    psums = psum_row_bytes(fm, arch)
+    if not psums <= arch.ofmap_sram_kib * 1024 / 2:
+        raise InputError(
+            f"one stream position's partial sums ({float(psums):g} bytes) do not fit half of the "
+            f"{arch.ofmap_sram_kib:g} KiB ofmap SRAM (it is double-buffered)", layer=layer, field="ofmap_sram_kib",
+            value=arch.ofmap_sram_kib,
         )
 
 
@@ -134,132 +162,238 @@ def _fold_slots(n: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return n * _SLOT_FROM_END + _SLOT_START, np.minimum(np.maximum(n - _SLOT_BEFORE, 0), _SLOT_CAP)
 
 
-def gemm_memory(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: int,
-                a_unique: float = 1.0, stationary_shared: bool = False) -> MemoryCounts:
-    """DRAM traffic and stalls of ``repeat`` back-to-back runs of the GEMM ``fm``.
+class _Layer:
+    """One layer's GEMM laid on the array, as the step quantities of the DMA model (module docstring).
 
-    ``a_unique`` is the fraction of the ifmap operand ``A``'s elements that are distinct: a
-    convolution's im2col matrix repeats each input pixel in up to ``R*S`` windows, but DRAM holds,
-    and sends, each pixel once; the windows are formed from the SRAM. ``stationary_shared`` says the
-    repeats are stream tiles of one GEMM, which share their stationary matrix: if it fits its SRAM
-    whole, only the first repeat fetches it.
-
-    Any number here (of ``fm``, ``arch``, ``repeat``, ``fold_cycles``, ``a_unique``, ``stationary_shared``) may be
-    an array, one entry per layer or design, and the counts then are arrays of that shape. The sums over folds are
-    in closed form over representative folds (module docstring).
+    Every method takes fold indices ``i`` (row fold) and ``j`` (column fold), numbers or arrays, and a stream tile's
+    length ``t``; numbers of the layer broadcast against a trailing ``(5, 5)`` grid of representative folds.
     """
-    def on_folds(value, axes=2):  # a layer's or design's number against its (row fold, column fold[, run]) slots
-        return np.asarray(value)[(...,) + (None,) * axes]
 
-    flow = fm.dataflow
-    ws = flow is Dataflow.WEIGHT_STATIONARY
-    psum_b = _bytes(arch.psum_bits)
-    ib, fb, ob = _bytes(arch.ifmap_bits) * a_unique, _bytes(arch.filter_bits), _bytes(arch.ofmap_bits)
-    isram, fsram, osram = (kib * 1024 for kib in (arch.ifmap_sram_kib, arch.filter_sram_kib, arch.ofmap_sram_kib))
-    t = fm.t
-    if flow is Dataflow.OUTPUT_STATIONARY:
-        ifmap_once = on_folds(fm.sr * t * ib <= isram)
-        filter_once = on_folds(t * fm.cols * fb <= fsram / 2)
-        stat_b, stat_sram = 0.0, isram
-    else:
-        stat_b, stream_b, stream_sram, stat_sram = (fb, ib, isram, fsram) if ws else (ib, fb, fsram, isram)
-        stream_once = on_folds(t * fm.sr * stream_b <= stream_sram)
-        psums_stay = on_folds(t * fm.cols * psum_b <= osram)
-    grid = FoldMapping(flow, *(on_folds(v) for v in (fm.rows, fm.cols, fm.sr, fm.sc, fm.t)))
-    row_folds, col_folds, t = grid.row_folds, grid.col_folds, grid.t
+    def __init__(self, lm: LayerMapping, arch: SystolicArray, a_unique, interleave: bool):
+        def on_grid(value):
+            return np.asarray(value)[..., None, None]
 
-    # One fold (i, j), the same formulas for every fold of the grid (i, j may be arrays of fold indices). Reads are
-    # counted in elements: their bytes per element may be a fraction (distinct ifmap pixels), and whole counts add
-    # up exactly, so totals are rounded once.
-    def stationary(i, j):
-        """Elements of the resident tile fetched for fold ``(i, j)``."""
-        if flow is Dataflow.OUTPUT_STATIONARY:
-            return np.zeros(np.broadcast_shapes(np.shape(i), np.shape(j), np.shape(grid.rows)), np.int64)
-        return grid.rows_in(i) * grid.cols_in(j)
+        fm = lm.fold
+        self.flow = fm.dataflow
+        self.fold = FoldMapping(fm.dataflow, *(on_grid(v) for v in (fm.rows, fm.cols, fm.sr, fm.sc, fm.t)))
+        self.interleave = interleave
+        self.bits = {"ifmap": on_grid(arch.ifmap_bits), "filter": on_grid(arch.filter_bits),
+                     "ofmap": on_grid(arch.ofmap_bits)}
+        self.half = {name: on_grid(getattr(arch, f"{name}_sram_kib")) * 1024 / 2 for name in self.bits}
+        self.a_unique = on_grid(a_unique)
+        # groups packed block-diagonally: every row of B'^T and column of B' holds one group's K of the packed pK
+        packed = np.asarray(lm.run.n) // np.asarray(lm.gemm.n)
+        self.packed = on_grid(packed)
+        self.k_dense = on_grid(np.asarray(lm.gemm.k) * packed)  # the run's K before N:M compression
+        self.n_keep, self.m_group = lm.n_keep, lm.m_group
+        self.resident = mapping(self.flow).resident.value
+        self.res_kept = self.nbytes(self.resident, self.fold.sr * self.fold.sc) <= self.half[self.resident]
 
-    def writes(i, j):
-        """Bytes fold ``(i, j)`` writes to DRAM."""
-        if flow is Dataflow.OUTPUT_STATIONARY:
-            return grid.rows_in(i) * grid.cols_in(j) * on_folds(ob)
-        # a column fold's last row fold writes its outputs; the others spill partial sums unless they stay
-        return t * grid.cols_in(j) * np.where(i == row_folds - 1, on_folds(ob), np.where(psums_stay, 0, psum_b))
+    def nbytes(self, operand: str, elements):
+        """Bytes one transfer of ``elements`` of ``operand`` moves (distinct pixels, packing's zeros left out)."""
+        if operand == "ifmap":
+            return operand_bytes(elements, self.bits["ifmap"], self.a_unique)
+        if operand == "filter":
+            return operand_bytes(elements // self.packed, self.bits["filter"])
+        return operand_bytes(elements, self.bits["ofmap"])
 
-    def reads(i, j):
-        """(ifmap elements, filter elements, partial-sum bytes) streamed from DRAM while fold ``(i, j)`` computes."""
-        if flow is Dataflow.OUTPUT_STATIONARY:
-            ifmap = np.where((j == 0) | ~ifmap_once, grid.rows_in(i) * t, 0)
-            filt = np.where((i == 0) | ~filter_once, t * grid.cols_in(j), 0)
-            return ifmap, filt, 0.0
-        streamed = np.where((j == 0) | ~stream_once, t * grid.rows_in(i), 0)
-        psum = np.where((i == 0) | psums_stay, 0, t * grid.cols_in(j) * psum_b)
-        return (streamed, 0, psum) if ws else (0, streamed, psum)
+    def window_rows(self, i):
+        """Distinct ``A`` elements per stream position that row fold ``i``'s (compressed) rows read: its rows when
+        dense; N:M: the in-range elements of the windows of every group with a compressed row in the fold."""
+        rows = self.fold.rows_in(i)
+        if self.n_keep == self.m_group:
+            return rows
+        m = self.m_group
+        first = i * self.fold.rows // self.n_keep
+        last = (i * self.fold.rows + rows - 1) // self.n_keep
+        full_groups, partial = np.divmod(self.k_dense, m)
+        return (last - first + 1) * m - ((last == full_groups) & (partial > 0)) * (m - partial)
 
-    row_index, row_weight = _fold_slots(fm.row_folds)
-    col_index, col_weight = _fold_slots(fm.col_folds)
+    def resident_bytes(self, i, j, fetch):
+        """The resident tile step ``(i, j)`` fetches (``fetch``: whether this run fetches resident tiles)."""
+        if self.flow is Dataflow.OUTPUT_STATIONARY:
+            return np.zeros(np.broadcast_shapes(np.shape(i), np.shape(j), np.shape(self.fold.rows)), np.int64)
+        return self.nbytes(self.resident, self.fold.rows_in(i) * self.fold.cols_in(j)) * fetch
+
+    def streamed(self, i, j, t):
+        """(ifmap bytes, filter bytes) step ``(i, j)`` of a run of stream length ``t`` streams in."""
+        fm = self.fold
+        if self.flow is Dataflow.OUTPUT_STATIONARY:
+            a_kept = self.nbytes("ifmap", fm.sr * self.k_dense) <= self.half["ifmap"]
+            b_kept = self.nbytes("filter", t * fm.cols_in(j)) <= self.half["filter"]
+            return (self.nbytes("ifmap", fm.rows_in(i) * self.k_dense) * ((j == 0) | ~a_kept),
+                    self.nbytes("filter", t * fm.cols_in(j)) * ((i == 0) | ~b_kept))
+        if self.flow is Dataflow.WEIGHT_STATIONARY:
+            kept = self.nbytes("ifmap", t * self.k_dense) <= self.half["ifmap"]
+            return self.nbytes("ifmap", t * self.window_rows(i)) * ((j == 0) | ~kept), 0
+        kept = self.nbytes("filter", t * fm.sr) <= self.half["filter"]
+        return 0, self.nbytes("filter", t * fm.rows_in(i)) * ((j == 0) | ~kept)
+
+    def writes(self, i, j, t):
+        """Output bytes step ``(i, j)`` of a run of stream length ``t`` writes (partial sums stay on chip)."""
+        fm = self.fold
+        if self.flow is Dataflow.OUTPUT_STATIONARY:
+            return self.nbytes("ofmap", fm.rows_in(i) * fm.cols_in(j))
+        return self.nbytes("ofmap", t * fm.cols_in(j)) * (i == fm.row_folds - 1)
+
+    def compute(self, i, j, t):
+        """Compute cycles of step ``(i, j)``: ``L``, or ``R + t`` under interleave for all but a run's last fold."""
+        fm = self.fold
+        full = 2 * fm.rows + fm.cols + t - 2
+        if not self.interleave:
+            return full
+        last = (i == fm.row_folds - 1) & (j == fm.col_folds - 1)
+        return np.where(last, full, fm.rows + t)
+
+    def neighbours(self, i, j):
+        """The steps before and after ``(i, j)`` within a run (column fold outer), and whether they exist."""
+        nr, nc = self.fold.row_folds, self.fold.col_folds
+        before = (np.where(i > 0, i - 1, nr - 1), np.where(i > 0, j, j - 1))
+        after = (np.where(i < nr - 1, i + 1, 0), np.where(i < nr - 1, j, j + 1))
+        return before, (i > 0) | (j > 0), after, (i < nr - 1) | (j < nc - 1)
+
+
+def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.ndarray = 1.0,
+                interleave: bool = False) -> MemoryCounts:
+    """DRAM traffic, stalls, prefetch and drain of every run ``lm`` lays on ``arch`` (repeats and stream tiles).
+
+    ``a_unique`` is the fraction of the ifmap operand ``A``'s elements that are distinct (a convolution's im2col
+    matrix repeats each input pixel in up to ``R*S`` windows; DRAM holds, and sends, each once per fetch).
+    ``interleave`` is SAT's interleave mapping (:meth:`~hwsim.mapping.FoldMapping.step_cycles`). Any number of
+    ``lm``, ``arch`` and ``a_unique`` may be an array, one entry per layer or design, and the counts are then arrays
+    of that shape. The sums over folds are in closed form over representative folds (module docstring).
+    """
+    layer = _Layer(lm, arch, a_unique, interleave)
+    calc = getattr(arch, "interface_bandwidth", "USER") == "CALC"
+    bandwidth = np.asarray(np.inf if calc else arch.dram_bandwidth_bytes_per_cycle, dtype=np.float64)
+    latency = np.asarray(0 if calc else arch.dram_latency_cycles, dtype=np.int64)
+    bandwidth_g, latency_g = bandwidth[..., None, None], latency[..., None, None]  # against the fold grid
+    fm = layer.fold
+    row_index, row_weight = _fold_slots(lm.fold.row_folds)
+    col_index, col_weight = _fold_slots(lm.fold.col_folds)
     i, j = row_index[..., :, None], col_index[..., None, :]
     weight = row_weight[..., :, None] * col_weight[..., None, :]
+    last_i, last_j = fm.row_folds - 1, fm.col_folds - 1
+    zero_i, zero_j = np.zeros_like(fm.rows), np.zeros_like(fm.cols)
+    single = (fm.row_folds == 1) & (fm.col_folds == 1)
 
-    def per_run(x):  # summed over every fold of one run
-        return (weight * x).sum(axis=(-2, -1))
+    def phase(writes_before, ifmap, filt, resident_after):  # on the fold grid
+        moved = writes_before + ifmap + filt + resident_after  # in this order: float sums of fractional bytes
+        return latency_g * ((ifmap + filt + resident_after) > 0) + dram_cycles(moved, bandwidth_g)
 
-    ifmap, filt, psum = reads(i, j)
-    if flow is Dataflow.OUTPUT_STATIONARY:
-        own = ifmap * on_folds(ib) + filt * on_folds(fb) + psum
-    else:
-        own = (ifmap * on_folds(ib) if ws else filt * on_folds(fb)) + psum
-    own_stationary, own_writes = stationary(i, j) * on_folds(stat_b), writes(i, j)
-    not_last_row = i < row_folds - 1
-    last_of_run = ~not_last_row & (j == col_folds - 1)
-    first_of_run = (i == 0) & (j == 0)
-    # the folds before and after (i, j), column fold outer; a run's last fold is followed by the next run's first
-    next_stationary = stationary(np.where(not_last_row, i + 1, 0),
-                                 np.where(last_of_run, 0, np.where(not_last_row, j, j + 1))) * on_folds(stat_b)
-    prev_writes = writes(np.where(i > 0, i - 1, row_folds - 1),
-                         np.where(first_of_run, col_folds - 1, np.where(i > 0, j, j - 1)))
+    def run(t, fetch):
+        """One run of stream length ``t`` whose resident tiles are fetched where ``fetch``: its steps' summed
+        time (first step inheriting no writes, last prefetching nothing), a function correcting its first and last
+        steps for the writes ``before`` it inherits and the resident tile ``after`` it prefetches, its compute
+        cycles, and its bytes per operand."""
+        t = np.asarray(t)[..., None, None]
+        fetch = np.asarray(fetch)[..., None, None]
+        (bi, bj), has_before, (ai, aj), has_after = layer.neighbours(i, j)
+        ifmap, filt = layer.streamed(i, j, t)
+        written = layer.writes(i, j, t)
+        inherited = layer.writes(bi, bj, t) * has_before
+        prefetched = layer.resident_bytes(ai, aj, fetch) * has_after
+        compute = layer.compute(i, j, t)
+        busy = (weight * np.maximum(compute, phase(inherited, ifmap, filt, prefetched))).sum(axis=(-2, -1))
+        resident = layer.resident_bytes(i, j, fetch)
 
-    run_stationary = per_run(stationary(i, j))  # elements
-    # shared stationary tiles are fetched by the first run only
-    refetch = ~(np.asarray(stationary_shared) & (run_stationary * stat_b <= stat_sram))
-    # Runs: the first, the middle ones and the last (on a last axis); they differ at their first and last folds.
-    repeat = np.asarray(repeat)
-    rep, keep = on_folds(repeat, 3), on_folds(refetch, 3)
-    final = _LAST_RUN | (_FIRST_RUN & (rep == 1))
-    with_next = np.where(last_of_run[..., None], keep & ~final, _FIRST_RUN | keep)
-    with_prev = ~(first_of_run[..., None] & _FIRST_RUN)
-    during = own[..., None] + with_next * next_stationary[..., None] + with_prev * prev_writes[..., None]
-    bandwidth = arch.dram_bandwidth_bytes_per_cycle
-    stall = np.maximum(0, np.ceil(during / on_folds(bandwidth, 3)) - on_folds(fold_cycles, 3))
-    runs = np.minimum(np.maximum(rep - _RUNS_BEFORE, 0), _RUNS_CAP)  # 1, repeat - 2, 1 if repeat > 1
-    stall_cycles = (weight * (runs * stall).sum(axis=-1)).sum(axis=(-2, -1))
+        def step(si, sj, before, after):  # one step's time, given what it inherits and prefetches
+            before, after = np.asarray(before)[..., None, None], np.asarray(after)[..., None, None]
+            a, b = layer.streamed(si, sj, t)
+            return np.maximum(layer.compute(si, sj, t), phase(before, a, b, after))[..., 0, 0]
 
-    stationary_total = run_stationary * np.where(refetch, repeat, 1)  # over the whole sequence, in elements
-    ifmap_total = per_run(ifmap) * repeat + (0 if ws else stationary_total)
-    filter_total = per_run(filt) * repeat + (stationary_total if ws else 0)
+        first_after = np.where(single[..., 0, 0], 0, _first_next(layer, fetch))
+        last_before = layer.writes(*_last_prev(layer), t)[..., 0, 0] * ~single[..., 0, 0]
+
+        def corrected(before, after):
+            """The run's time when it inherits ``before`` bytes of writes and prefetches ``after`` bytes."""
+            first = step(zero_i, zero_j, before, np.where(single[..., 0, 0], after, first_after)) \
+                - step(zero_i, zero_j, 0, first_after)
+            last = step(last_i, last_j, last_before, after) - step(last_i, last_j, last_before, 0)
+            return busy + first + np.where(single[..., 0, 0], 0, last)
+
+        totals = {"ifmap": (weight * (ifmap + (resident if layer.resident == "ifmap" else 0))).sum(axis=(-2, -1)),
+                  "filter": (weight * (filt + (resident if layer.resident == "filter" else 0))).sum(axis=(-2, -1)),
+                  "ofmap": (weight * written).sum(axis=(-2, -1))}
+        return corrected, (weight * compute).sum(axis=(-2, -1)), totals
+
+    tile = np.asarray(lm.stream_tile)
+    full, rest = np.divmod(np.asarray(lm.fold.t), tile)
+    has_rest = rest > 0
+    repeat = np.asarray(lm.run.repeat)
+    shared = layer.res_kept[..., 0, 0]
+    later_fetch = ~shared  # a repeat's later tiles fetch resident tiles only if they are not kept
+    first_run, first_compute, first_bytes = run(tile, True)
+    # what a run inherits from the one before (its last step's writes) and prefetches for the one after
+    w_full = layer.writes(last_i, last_j, tile[..., None, None])[..., 0, 0]
+    w_rest = layer.writes(last_i, last_j, np.where(has_rest, rest, 1)[..., None, None])[..., 0, 0]
+    w_last = np.where(has_rest, w_rest, w_full)  # a repeat's last run's
+    s_first = layer.resident_bytes(zero_i, zero_j, True)[..., 0, 0]
+    s_later = s_first * later_fetch
+    runs_per_repeat = full + has_rest
+    more_runs = runs_per_repeat > 1
+    more_repeats = repeat > 1
+    # A repeat's first run: the very first inherits nothing; the others inherit a repeat's last run's writes.
+    time = first_run(0, np.where(more_runs, s_later, np.where(more_repeats, s_first, 0)))
+    time = time + np.maximum(repeat - 2, 0) * first_run(w_last, np.where(more_runs, s_later, s_first))
+    time = time + more_repeats * first_run(w_last, np.where(more_runs, s_later, 0))
+    compute = repeat * first_compute
+    moved = {name: repeat * value for name, value in first_bytes.items()}
+    if np.any(full > 1):  # a repeat's later full tiles
+        later_run, later_compute, later_bytes = run(tile, later_fetch)
+        middle = np.maximum(full - 2, 0)  # tiles 1 .. full-2: followed by another later tile
+        time = time + repeat * middle * later_run(w_full, s_later)
+        # tile full-1: followed by the rest tile, or the next repeat's first tile, or nothing
+        last_full = np.where(has_rest, repeat * later_run(w_full, s_later),
+                             np.maximum(repeat - 1, 0) * later_run(w_full, s_first) + later_run(w_full, 0))
+        time = time + (full > 1) * last_full
+        count = repeat * np.maximum(full - 1, 0)
+        compute = compute + count * later_compute
+        moved = {name: moved[name] + count * later_bytes[name] for name in moved}
+    if np.any(has_rest):  # a repeat's shorter last tile
+        rest_run, rest_compute, rest_bytes = run(np.where(has_rest, rest, 1), later_fetch)
+        time = time + has_rest * (np.maximum(repeat - 1, 0) * rest_run(w_full, s_first) + rest_run(w_full, 0))
+        compute = compute + has_rest * repeat * rest_compute
+        moved = {name: moved[name] + has_rest * repeat * rest_bytes[name] for name in moved}
     whole = lambda x: np.rint(x).astype(np.int64)  # noqa: E731
     return MemoryCounts(
-        # Per-fold shares of distinct pixels are fractions; whole passes add up to whole bytes.
-        ifmap_dram_read_bytes=whole(ifmap_total * ib),
-        filter_dram_read_bytes=whole(filter_total * fb),
-        ofmap_dram_write_bytes=whole(per_run(own_writes) * repeat),
-        ofmap_dram_read_bytes=whole(per_run(psum) * repeat),
-        stall_cycles=stall_cycles.astype(np.int64),
-        # slot (0, 0) is the first fold and slot (3, 3) the last
-        prefetch_cycles=np.ceil(own_stationary[..., 0, 0] / bandwidth).astype(np.int64),
-        drain_cycles=np.ceil(own_writes[..., 3, 3] / bandwidth).astype(np.int64),
+        ifmap_dram_read_bytes=whole(moved["ifmap"]),
+        filter_dram_read_bytes=whole(moved["filter"]),
+        ofmap_dram_write_bytes=whole(moved["ofmap"]),
+        ofmap_dram_read_bytes=whole(np.zeros_like(compute)),
+        stall_cycles=whole(time - compute),
+        prefetch_cycles=whole(latency * (s_first > 0) + dram_cycles(s_first, bandwidth)),
+        drain_cycles=whole(dram_cycles(w_last, bandwidth)),
     )
 
 
-_FIRST_RUN = np.array([True, False, False])  # the runs' axis: the first run, the middle runs, the last run
-_LAST_RUN = np.array([False, False, True])
-_RUNS_BEFORE = np.array([0, 2, 1])  # the middle runs are repeat - 2, the last is one if repeat > 1
-_RUNS_CAP = np.array([1, np.iinfo(np.int64).max, 1])
+def _first_next(layer: _Layer, fetch):
+    """The resident bytes a run's first step prefetches for its second step (within the run)."""
+    fm = layer.fold
+    i = np.where(fm.row_folds > 1, 1, 0)
+    j = np.where(fm.row_folds > 1, 0, 1)
+    return layer.resident_bytes(i, j, fetch)[..., 0, 0]
+
+
+def _last_prev(layer: _Layer):
+    """The step before a run's last step (within the run), as fold indices."""
+    fm = layer.fold
+    i = np.where(fm.row_folds > 1, fm.row_folds - 2, 0)
+    j = np.where(fm.row_folds > 1, fm.col_folds - 1, fm.col_folds - 2)
+    return i, j
 
 
 def transfer_memory(read_bytes: float, write_bytes: float, arch: SystolicArray) -> MemoryCounts:
     """A memory-only layer: it reads and writes through DRAM and the array waits (numbers or arrays)."""
-    cycles = np.ceil((read_bytes + write_bytes) / arch.dram_bandwidth_bytes_per_cycle).astype(np.int64)
+    read = np.ceil(read_bytes).astype(np.int64)
+    write = np.ceil(write_bytes).astype(np.int64)
+    if getattr(arch, "interface_bandwidth", "USER") == "CALC":
+        cycles = np.zeros_like(read + write)
+    else:
+        cycles = getattr(arch, "dram_latency_cycles", 0) * (read > 0) + dram_cycles(
+            read + write, arch.dram_bandwidth_bytes_per_cycle)
     return MemoryCounts(
-        ifmap_dram_read_bytes=np.ceil(read_bytes).astype(np.int64), filter_dram_read_bytes=0,
-        ofmap_dram_write_bytes=np.ceil(write_bytes).astype(np.int64), ofmap_dram_read_bytes=0,
+        ifmap_dram_read_bytes=read, filter_dram_read_bytes=0,
+        ofmap_dram_write_bytes=write, ofmap_dram_read_bytes=0,
         stall_cycles=cycles, prefetch_cycles=0, drain_cycles=0,
     )

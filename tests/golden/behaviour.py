@@ -4,9 +4,10 @@ Each case is a command line whose ``--json`` (and, for the sweep, ``--out``) fil
 stood before the restructuring. ``tests/unit/test_behaviour.py`` runs each again and compares every number: a
 difference is a bug unless a later issue changes the model on purpose, and then the snapshot is regenerated with
 
-    python -m tests.golden.behaviour
+    python -m tests.golden.behaviour [PATTERN ...]
 
-which overwrites ``tests/golden/behaviour/`` (never edit those files by hand).
+which overwrites ``tests/golden/behaviour/`` (never edit those files by hand): every case, or those whose names
+match one of the shell-style patterns (``'run_*_ws'``).
 """
 
 from __future__ import annotations
@@ -55,11 +56,14 @@ def run_case(name: str, out: Path) -> dict:
     return result
 
 
-def regenerate() -> None:
+def regenerate(patterns: list[str]) -> None:
+    import fnmatch
     import tempfile
 
     HERE.mkdir(exist_ok=True)
     for name in cases():
+        if patterns and not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             data = run_case(name, Path(tmp))
         (HERE / f"{name}.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
@@ -67,4 +71,4 @@ def regenerate() -> None:
 
 
 if __name__ == "__main__":
-    regenerate()
+    regenerate(sys.argv[1:])

@@ -10,19 +10,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given
+from dataclasses import replace
+
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS
 from hwsim.compose import simulate, simulate_batch
-from hwsim.mapping import FoldMapping
+from hwsim.mapping import lay
 from hwsim.report.batch import INT_METRICS
 from hwsim.sim.batch import DesignGroup
-from hwsim.sim.memory import MemoryCounts, gemm_memory
+from hwsim.sim.memory import MemoryCounts, dram_cycles, fits, gemm_memory
 from hwsim.types import Dataflow
 from hwsim.workload import NetworkBuilder
+from hwsim.workload.lowering import GemmDims
 
 WS, OS, IS = Dataflow.WEIGHT_STATIONARY, Dataflow.OUTPUT_STATIONARY, Dataflow.INPUT_STATIONARY
 # Energies, areas and ratios: the batch prices the network's totals once, simulate prices each layer and adds the
@@ -103,76 +106,89 @@ def test_batch_equals_simulate_design_by_design(network, archs, tech):
     assert_batch_equals_simulate(network, archs, tech)
 
 
-def walk_every_fold(fm: FoldMapping, repeat: int, arch: SystolicArray, fold_cycles: int, a_unique: float,
-                    stationary_shared: bool) -> MemoryCounts:
-    """The memory model of :mod:`hwsim.sim.memory`, fold by fold over every run (column fold outer)."""
-    ib, fb, ob = arch.ifmap_bits / 8 * a_unique, arch.filter_bits / 8, arch.ofmap_bits / 8
-    isram, fsram, osram = arch.ifmap_sram_kib * 1024, arch.filter_sram_kib * 1024, arch.ofmap_sram_kib * 1024
-    t, row_folds, col_folds = fm.t, fm.row_folds, fm.col_folds
-    folds = []  # per fold of one run: (stationary, ifmap read, filter read, partial-sum read, written) bytes
-    for j in range(col_folds):
-        for i in range(row_folds):
-            rows = min(fm.rows, fm.sr - i * fm.rows)
-            cols = min(fm.cols, fm.sc - j * fm.cols)
-            if fm.dataflow is OS:
-                ifmap = rows * t * ib if j == 0 or fm.sr * t * ib > isram else 0
-                filt = t * cols * fb if i == 0 or t * fm.cols * fb > fsram / 2 else 0
-                folds.append((0, ifmap, filt, 0, rows * cols * ob))
-                continue
-            stat_b, stream_b, stream_sram = (fb, ib, isram) if fm.dataflow is WS else (ib, fb, fsram)
-            streamed = t * rows * stream_b if j == 0 or t * fm.sr * stream_b > stream_sram else 0
-            stay = t * fm.cols * (arch.psum_bits // 8) <= osram
-            last = i == row_folds - 1
-            written = t * cols * ob if last else (0 if stay else t * cols * (arch.psum_bits // 8))
-            psum = 0 if i == 0 or stay else t * cols * (arch.psum_bits // 8)
-            ifmap, filt = (streamed, 0) if fm.dataflow is WS else (0, streamed)
-            folds.append((rows * cols * stat_b, ifmap, filt, psum, written))
-    stat_sram = fsram if fm.dataflow is WS else isram
-    shared = stationary_shared and sum(f[0] for f in folds) <= stat_sram
-    sequence = [(f[0] if run == 0 or not shared else 0, *f[1:]) for run in range(repeat) for f in folds]
+def walk_every_step(gemm: GemmDims, arch: SystolicArray, a_unique: float) -> MemoryCounts:
+    """The DMA model of :mod:`hwsim.sim.memory`, step by step over every fold of every run, written from its
+    description (dense, unpacked): stream tiles, residency, phases."""
+    lm = lay(gemm, arch)
+    fm, flow = lm.fold, arch.dataflow
+    bits = {"ifmap": arch.ifmap_bits, "filter": arch.filter_bits, "ofmap": arch.ofmap_bits}
+    half = {name: getattr(arch, f"{name}_sram_kib") * 1024 / 2 for name in bits}
+
+    def nbytes(operand, elements):
+        return elements * bits[operand] * (a_unique if operand == "ifmap" else 1.0) / 8
+
+    resident = {WS: "filter", IS: "ifmap", OS: None}[flow]
+    res_kept = resident is not None and nbytes(resident, fm.sr * fm.sc) <= half[resident]
+    tile = fm.t
+    if flow is not OS and fm.row_folds > 1:
+        tile = min(fm.t, int(half["ofmap"] // (min(fm.cols, fm.sc) * arch.psum_bits / 8)))
+    lengths = [tile] * (fm.t // tile) + ([fm.t % tile] if fm.t % tile else [])
+    steps = []  # (compute cycles, ifmap bytes, filter bytes, resident bytes, written bytes)
+    for _ in range(gemm.repeat):
+        for tau, t in enumerate(lengths):
+            for j in range(fm.col_folds):
+                for i in range(fm.row_folds):
+                    rows, cols = min(fm.rows, fm.sr - i * fm.rows), min(fm.cols, fm.sc - j * fm.cols)
+                    if flow is OS:
+                        a_kept = nbytes("ifmap", fm.sr * gemm.k) <= half["ifmap"]
+                        b_kept = nbytes("filter", t * cols) <= half["filter"]
+                        ifmap = nbytes("ifmap", rows * gemm.k) if j == 0 or not a_kept else 0
+                        filt = nbytes("filter", t * cols) if i == 0 or not b_kept else 0
+                        steps.append((2 * fm.rows + fm.cols + t - 2, ifmap, filt, 0, nbytes("ofmap", rows * cols)))
+                        continue
+                    stream = "ifmap" if flow is WS else "filter"
+                    kept = nbytes(stream, t * fm.sr) <= half[stream]
+                    streamed = nbytes(stream, t * rows) if j == 0 or not kept else 0
+                    res = nbytes(resident, rows * cols) if tau == 0 or not res_kept else 0
+                    written = nbytes("ofmap", t * cols) if i == fm.row_folds - 1 else 0
+                    ifmap, filt = (streamed, 0) if flow is WS else (0, streamed)
+                    steps.append((2 * fm.rows + fm.cols + t - 2, ifmap, filt, res, written))
+    calc = arch.interface_bandwidth == "CALC"
+    bw, latency = (math.inf, 0) if calc else (arch.dram_bandwidth_bytes_per_cycle, arch.dram_latency_cycles)
+
+    def cycles(x):
+        return int(dram_cycles(x, bw))
+
     stall = 0
-    for g, (_, ifmap, filt, psum, _) in enumerate(sequence):
-        following = sequence[g + 1][0] if g + 1 < len(sequence) else 0
-        previous = sequence[g - 1][4] if g > 0 else 0
-        during = ifmap + filt + psum + following + previous
-        stall += max(0, math.ceil(during / arch.dram_bandwidth_bytes_per_cycle) - fold_cycles)
-    stationary = sum(f[0] for f in sequence)
-    ifmap = sum(f[1] for f in sequence) + (stationary if fm.dataflow is IS else 0)
-    filt = sum(f[2] for f in sequence) + (stationary if fm.dataflow is WS else 0)
-    bw = arch.dram_bandwidth_bytes_per_cycle
+    for s, (compute, ifmap, filt, _, _) in enumerate(steps):
+        before = steps[s - 1][4] if s > 0 else 0
+        after = steps[s + 1][3] if s + 1 < len(steps) else 0
+        phase = latency * (ifmap + filt + after > 0) + cycles(before + ifmap + filt + after)
+        stall += max(0, phase - compute)
+    total = {name: sum(step[k] for step in steps) for name, k in (("ifmap", 1), ("filter", 2), ("ofmap", 4))}
+    total[resident or "ofmap"] += sum(step[3] for step in steps)
     return MemoryCounts(
-        ifmap_dram_read_bytes=round(ifmap), filter_dram_read_bytes=round(filt),
-        ofmap_dram_write_bytes=round(sum(f[4] for f in sequence)),
-        ofmap_dram_read_bytes=round(sum(f[3] for f in sequence)), stall_cycles=stall,
-        prefetch_cycles=math.ceil(sequence[0][0] / bw), drain_cycles=math.ceil(sequence[-1][4] / bw),
+        ifmap_dram_read_bytes=round(total["ifmap"]), filter_dram_read_bytes=round(total["filter"]),
+        ofmap_dram_write_bytes=round(total["ofmap"]), ofmap_dram_read_bytes=0, stall_cycles=stall,
+        prefetch_cycles=latency * (steps[0][3] > 0) + cycles(steps[0][3]), drain_cycles=cycles(steps[-1][4]),
     )
 
 
 gemms = st.fixed_dictionaries({
-    "dataflow": st.sampled_from([WS, OS, IS]), "sr": st.integers(1, 40), "sc": st.integers(1, 40),
-    "t": st.integers(1, 30), "repeat": st.integers(1, 4), "shared": st.booleans(),
+    "dataflow": st.sampled_from([WS, OS, IS]), "m": st.integers(1, 40), "n": st.integers(1, 40),
+    "k": st.integers(1, 40), "repeat": st.integers(1, 4),
     # dyadic fractions keep every byte count exact in floating point, so walk and closed form agree exactly
     "a_unique": st.sampled_from([1.0, 0.75, 0.5, 0.375]),
 })
 small_designs = st.builds(
-    lambda rows, cols, kib, bw, ofmap_bits: SystolicArray(
+    lambda rows, cols, kib, bw, ofmap_bits, latency: SystolicArray(
         rows, cols, ifmap_sram_kib=kib[0], filter_sram_kib=kib[1], ofmap_sram_kib=kib[2],
-        dram_bandwidth_bytes_per_cycle=bw, ofmap_bits=ofmap_bits),
+        dram_bandwidth_bytes_per_cycle=bw, ofmap_bits=ofmap_bits, dram_latency_cycles=latency),
     st.integers(1, 9), st.integers(1, 9), st.tuples(*[st.sampled_from([0.0625, 0.125, 0.25, 1, 64])] * 3),
-    st.sampled_from([1, 2, 3, 8, 100]), st.sampled_from([8, 3, 16]),
+    st.sampled_from([1, 2, 3, 8, 100, 0.5, 2.5, 0.3]), st.sampled_from([8, 3, 16]), st.sampled_from([0, 0, 3, 17]),
 )
 
 
-@given(gemms, st.lists(small_designs, min_size=1, max_size=6))
-def test_closed_form_memory_equals_walking_every_fold(g, archs):
-    """Every run of every fold walked one by one, per design, against one closed-form call over all designs."""
-    group = DesignGroup.of([SystolicArray(**{**a.__dict__, "dataflow": g["dataflow"]}) for a in archs])
-    fm = FoldMapping(g["dataflow"], group.rows, group.cols, g["sr"], g["sc"], g["t"])
-    cycles = fm.fold_cycles()
-    got = gemm_memory(fm, g["repeat"], group, cycles, a_unique=g["a_unique"], stationary_shared=g["shared"])
+@given(gemms, st.lists(small_designs, min_size=1, max_size=6), st.sampled_from(["USER", "USER", "CALC"]))
+def test_closed_form_memory_equals_walking_every_step(g, archs, interface):
+    """Every step of every run walked one by one, per design, against one closed-form call over all designs."""
+    archs = [replace(a, dataflow=g["dataflow"], interface_bandwidth=interface) for a in archs]
+    gemm = GemmDims(m=g["m"], n=g["n"], k=g["k"], repeat=g["repeat"])
+    archs = [a for a in archs if fits(lay(gemm, a).fold, a)]
+    assume(archs)
+    group = DesignGroup.of(archs)
+    got = gemm_memory(lay(gemm, group), group, a_unique=g["a_unique"])
     for d, arch in enumerate(archs):
-        one = FoldMapping(g["dataflow"], arch.rows, arch.cols, g["sr"], g["sc"], g["t"])
-        want = walk_every_fold(one, g["repeat"], SystolicArray(**{**arch.__dict__, "dataflow": g["dataflow"]}),
-                               one.fold_cycles(), g["a_unique"], g["shared"])
+        want = walk_every_step(gemm, arch, g["a_unique"])
         assert MemoryCounts(*(int(np.asarray(getattr(got, f))[d]) for f in MemoryCounts.__dataclass_fields__)) \
             == want, (d, arch)

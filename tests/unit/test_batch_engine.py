@@ -11,10 +11,10 @@ from hwsim.arch.systolic import SystolicArray
 from hwsim.errors import InputError
 from hwsim.report.systolic import METRICS
 from hwsim.compose import simulate, simulate_batch
-from hwsim.mapping import FoldMapping, lay
+from hwsim.mapping import lay
 from hwsim.report.batch import INT_METRICS
 from hwsim.sim.memory import gemm_memory
-from hwsim.types import Dataflow
+from hwsim.workload.lowering import GemmDims
 from hwsim.workload.zoo import build
 
 from tests.properties.test_batch_engine import assert_batch_equals_simulate
@@ -95,11 +95,12 @@ def test_unknown_technology_is_the_same_error_as_simulate():
 
 def test_fractional_traffic_is_counted_in_elements_and_rounded_once():
     """vgg16_cifar's conv_8 on a 64x8 is array: the stationary ifmap windows hold 36,864 im2col elements of
-    4,096 distinct 2-byte pixels, 8,192 bytes, exactly the 8 KiB ifmap SRAM, so the two stream tiles share them
-    and they cross DRAM once. Summed fold by fold in bytes (2/9 byte per element) they came to 8192.000000000002
-    and were fetched twice."""
-    arch = SystolicArray(64, 8, dataflow="is", precision="int16", ifmap_sram_kib=8, ofmap_sram_kib=16,
+    4,096 distinct 2-byte pixels, 8,192 bytes, exactly half the 16 KiB ifmap SRAM, so the two stream tiles (8 KiB of
+    ofmap SRAM holds 128 positions of partial sums) share them and they cross DRAM once. Summed fold by fold in
+    bytes (2/9 byte per element) they once came to 8192.000000000002 and were fetched twice."""
+    arch = SystolicArray(64, 8, dataflow="is", precision="int16", ifmap_sram_kib=16, ofmap_sram_kib=8,
                          dram_bandwidth_bytes_per_cycle=1)
-    fm = FoldMapping(Dataflow.INPUT_STATIONARY, 64, 8, sr=2304, sc=16, t=256)
-    memory = gemm_memory(fm, 2, arch, fm.fold_cycles(), a_unique=4096 / 36864, stationary_shared=True)
+    lm = lay(GemmDims(m=16, n=256, k=2304), arch)
+    assert lm.stream_tile == 128
+    memory = gemm_memory(lm, arch, a_unique=4096 / 36864)
     assert memory.ifmap_dram_read_bytes == 8192
