@@ -8,8 +8,9 @@ Per GEMM (:func:`hwsim.workload.training.training_gemms`):
   outputs' drain are left out, as in the engine's :attr:`~hwsim.sim.counts.LayerCounts.total_cycles` (they overlap
   the neighbouring GEMMs).
 * **Offline scheduling** runs each of SAT's modes (``sat.dataflows``, ws and os) whose resident tile fits its SRAM
-  (:func:`hwsim.sim.memory.fits`) and keeps the one with the fewest cycles, stalls included; ties go to the first
-  of ``sat.dataflows``. The dense step beside it is scheduled the same way.
+  (:func:`hwsim.sim.memory.fits`), each with the stream tiles it may cut (:func:`stream_tiles`), and keeps the one
+  with the fewest cycles, stalls included; ties go to the first of ``sat.dataflows`` and to the mapping's own
+  tile. The dense step beside it is scheduled the same way.
 * **Interleave mapping** overlaps consecutive folds (:meth:`hwsim.mapping.FoldMapping.step_cycles`): the
   fill/drain bubble is paid once per run. (The paper names the idea; the overlap model is ours, see
   :data:`hwsim.arch.sat.SAT_ASSUMPTIONS`.)
@@ -19,10 +20,10 @@ Per GEMM (:func:`hwsim.workload.training.training_gemms`):
 * **Weight update**: the FP32 master weights are updated as vector work, ``ceil(weights / update_lanes)`` cycles,
   with the DRAM traffic of :func:`update_traffic`.
 
-SAT traffic the GEMM model does not know (its formulas and sources in :func:`update_traffic`,
-:func:`metadata_bytes` and :func:`activation_share`): the master-weight update, the index metadata read with every
-sparse weight, and the dense activations behind an N:M sparse GEMM's compressed rows. All DRAM time is charged at
-``sat.array.dram_bandwidth_bytes_per_cycle`` (none with ``interface_bandwidth="CALC"``, which never waits).
+SAT traffic the GEMM model does not know (its formulas and sources in :func:`update_traffic` and
+:func:`metadata_bytes`): the master-weight update and the index metadata read with every sparse weight. All DRAM time
+is charged at ``sat.array.dram_bandwidth_bytes_per_cycle`` (none with ``interface_bandwidth="CALC"``, which never
+waits).
 
 This module counts; :func:`hwsim.report.training.assemble` prices the counts with the cost module plus SAT's own
 (:mod:`hwsim.cost.sat`).
@@ -30,7 +31,6 @@ This module counts; :func:`hwsim.report.training.assemble` prices the counts wit
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -41,7 +41,7 @@ from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts
 from hwsim.sim.engine import gemm_counts, ifmap_unique
-from hwsim.sim.memory import MemoryCounts, dram_cycles, fits, resident_tile
+from hwsim.sim.memory import MemoryCounts, check_fits, dram_cycles, fits
 from hwsim.types import Dataflow
 from hwsim.workload.network import Network
 from hwsim.workload.sparsity import NMSparsity, index_bits
@@ -143,7 +143,7 @@ class TrainingCounts:
 
 
 def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Scheme | str = Scheme.BDWP,
-                    sparsity: NMSparsity | str | None = None, _baseline: bool = True) -> TrainingCounts:
+                    sparsity: NMSparsity | str | None = None) -> TrainingCounts:
     """One training step of ``network`` (its batch) on ``sat`` under ``scheme``, with the dense step beside it.
 
     Raises
@@ -158,19 +158,43 @@ def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Sc
     if sparsity is not None and sparsity.m > sat.m_max:
         raise InputError(f"SAT's multiplexers take groups of at most {sat.m_max}", field="sparsity",
                          value=str(sparsity))
+    schedule = _scheduler(sat)
+    dense = None if scheme is Scheme.DENSE else _step(network, sat, Scheme.DENSE, None, schedule, None)
+    return _step(network, sat, scheme, sparsity, schedule, dense)
+
+
+def _step(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSparsity | None, schedule,
+          dense: TrainingCounts | None) -> TrainingCounts:
+    """The step of ``network`` under ``scheme``, its GEMMs scheduled by ``schedule`` (:func:`_scheduler`)."""
     every = training_gemms(network, scheme, sparsity)
     gemms = [g for g in every if g.needed]
     shares = {g.layer: _a_unique(network, g.layer) for g in gemms}
-    chosen = [_schedule(g, sat, shares[g.layer]) for g in gemms]
+    chosen = [schedule(g, shares[g.layer]) for g in gemms]
     wu_cycles = {g.layer: s.cycles for g, s in zip(gemms, chosen) if g.pass_ is Pass.WU}
     updates = _update_work(sat, scheme, every, wu_cycles)
-    passes = tuple(_pass(g, s, sat, shares[g.layer], updates.get((g.layer, g.pass_), (Update(), 0, Sorting())))
-                   for g, s in zip(gemms, chosen))
-    dense = None
-    if _baseline and scheme is not Scheme.DENSE:
-        dense = training_counts(network, sat, scheme=Scheme.DENSE, _baseline=False)
+    passes = tuple(
+        PassCounts(gemm=g, chosen=s, dense_cycles=schedule(replace(g, sparsity=None), shares[g.layer]).cycles,
+                   update=update, pruning_cycles=pruning, sorting=sorting)
+        for g, s in zip(gemms, chosen)
+        for update, pruning, sorting in [updates.get((g.layer, g.pass_), (Update(), 0, Sorting()))]
+    )
     return TrainingCounts(network=network.name, sat=sat, scheme=scheme, sparsity=sparsity, passes=passes,
                           dense=dense)
+
+
+def _scheduler(sat: SatArray):
+    """:func:`_schedule` on ``sat``, remembered per GEMM shape, sparsity and activation share: a step repeats
+    shapes (ResNet's blocks), and the dense step beside a sparse one schedules its dense GEMMs again."""
+    done: dict = {}
+
+    def schedule(g: TrainingGemm, a_unique: float) -> Scheduled:
+        share = activation_share(g, a_unique)
+        key = (g.gemm, g.sparsity, share)
+        if key not in done:
+            done[key] = _schedule(g, sat, share)
+        return done[key]
+
+    return schedule
 
 
 def _a_unique(network: Network, layer: str) -> float:
@@ -179,33 +203,28 @@ def _a_unique(network: Network, layer: str) -> float:
     return ifmap_unique(network, network.stats(layer))
 
 
-def activation_share(g: TrainingGemm, lm: LayerMapping, a_unique: float) -> float:
-    """DRAM bytes of the A operand per element the model counts, over its element size (``a_unique`` of
-    :func:`hwsim.sim.engine.gemm_counts`).
+def activation_share(g: TrainingGemm, a_unique: float) -> float:
+    """The distinct fraction of a training GEMM's A operand (``a_unique`` of :func:`hwsim.sim.engine.gemm_counts`).
 
-    * FF and WU read the im2col matrix of a convolution's input: ``a_unique`` (distinct pixels over im2col
-      elements, :func:`hwsim.sim.engine.ifmap_unique`). BP's ``dY`` has no repeats: 1.
-    * An N:M sparse GEMM runs ``K' = compressed_rows(K)`` rows, and the model counts ``K'`` elements of ``A`` per
-      row of it; but the activations are dense, and each compressed row's multiplexer picks from the window of the
-      ``M`` activations of its group, so DRAM must deliver all ``K``: the share is multiplied by ``K / K'`` (the
-      paper's engine [paper: PEs pick the dense operand from a window]; the count is ours).
+    FF and WU read the im2col matrix of a convolution's input (``X``, ``X^T``): DRAM holds and sends each pixel once,
+    ``a_unique`` (:func:`hwsim.sim.engine.ifmap_unique`). BP's A is ``dY``, which has no repeated elements: 1. (An
+    N:M sparse GEMM's activations stay dense: the memory model fetches the windows its compressed rows read.)
     """
-    share = a_unique if g.pass_ is not Pass.BP else 1.0
-    return share * lm.gemm.k / lm.run.k
+    return a_unique if g.pass_ is not Pass.BP else 1.0
 
 
-def metadata_bytes(filter_dram_read_bytes: int, sparsity: NMSparsity | None, filter_bits: int) -> int:
+def metadata_bytes(filter_dram_read_bytes, sparsity: NMSparsity | None, filter_bits: int):
     """DRAM bytes of the N:M indices fetched with a sparse GEMM's weights.
 
     Every kept weight carries its ``index_bits(M) = ceil(log2 M)``-bit position in its group
     (:func:`hwsim.workload.sparsity.index_bits`, the width :mod:`hwsim.cost.sat` prices in the PEs and the filter
     SRAM) and travels with it: the model's filter bytes (``filter_bits`` per kept weight) times
-    ``index_bits / filter_bits``. The masks are these indices: no separate bitmap is stored [paper: PEs hold the
+    ``index_bits / filter_bits`` (elementwise over arrays). The masks are these indices: no separate bitmap is stored [paper: PEs hold the
     non-zeros and their indices; that nothing else is fetched is assumed].
     """
     if sparsity is None:
-        return 0
-    return round(filter_dram_read_bytes * index_bits(sparsity.m) / filter_bits)
+        return np.zeros_like(filter_dram_read_bytes)
+    return np.rint(np.asarray(filter_dram_read_bytes) * index_bits(sparsity.m) / filter_bits).astype(np.int64)
 
 
 def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
@@ -216,28 +235,30 @@ def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
     return arch.dram_latency_cycles + int(dram_cycles(nbytes, arch.dram_bandwidth_bytes_per_cycle))
 
 
-def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
+def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes, arch: SystolicArray):
     """Stall the index metadata adds to a GEMM: the indices stream with the weights, in the DRAM cycles the GEMM's
     own traffic leaves idle.
 
     The GEMM computes and stalls for ``W = compute + stall`` cycles and its own ``D`` bytes need ``D / b`` cycles
     at bandwidth ``b``; the ``B`` metadata bytes add ``ceil(max(0, (D + B) / b - W) - max(0, D / b - W))``: nothing
     while ``D + B`` fits the window, ``B / b`` where the GEMM's own traffic already overflows it (its prefetch and
-    drain). Continuous in ``b`` and ``W``, so more bandwidth never costs cycles.
+    drain). Continuous in ``b`` and ``W``, so more bandwidth never costs cycles. Elementwise over arrays.
 
     A lower bound: it lets the indices use idle DRAM cycles anywhere in the GEMM, where a fold-by-fold schedule
     (which the memory model keeps to itself) could find some folds already busy.
     """
-    if extra_bytes == 0 or arch.interface_bandwidth == "CALC":
-        return 0
+    if arch.interface_bandwidth == "CALC":
+        return np.zeros_like(np.asarray(extra_bytes), dtype=np.int64)
     window, bandwidth = counts.cycles + memory.stall_cycles, arch.dram_bandwidth_bytes_per_cycle
     own = memory.dram_bytes / bandwidth
-    return math.ceil(max(0.0, own + extra_bytes / bandwidth - window) - max(0.0, own - window))
+    added = np.maximum(0.0, own + extra_bytes / bandwidth - window) - np.maximum(0.0, own - window)
+    return np.ceil(added).astype(np.int64)
 
 
-def _schedule(g: TrainingGemm, sat: SatArray, a_unique: float) -> Scheduled:
-    """Offline scheduling: of the modes whose tile fits, the one with the fewest cycles (stalls included); ties go
-    to the first of ``sat.dataflows``."""
+def _schedule(g: TrainingGemm, sat: SatArray, share: float) -> Scheduled:
+    """Offline scheduling: of the modes whose tile fits, and of the stream tiles each may cut (:func:`stream_tiles`),
+    the one with the fewest cycles (stalls included); ties go to the first of ``sat.dataflows`` and to the
+    mapping's own stream tile."""
     best, unfit = None, []
     n_keep, m_group = (g.sparsity.n, g.sparsity.m) if g.sparsity else (1, 1)
     for dataflow in sat.dataflows:
@@ -246,25 +267,60 @@ def _schedule(g: TrainingGemm, sat: SatArray, a_unique: float) -> Scheduled:
         if not fits(lm.fold, arch):
             unfit.append((lm, arch))
             continue
-        counts, memory = (_numbers(r) for r in gemm_counts(lm, arch, a_unique=activation_share(g, lm, a_unique),
-                                                           interleave=sat.interleave))
+        tiles = stream_tiles(lm)
+        # every candidate tile at once: the model's numbers may be arrays
+        counts, memory = gemm_counts(replace(lm, stream_tile=tiles), arch, a_unique=share, interleave=sat.interleave)
         extra = metadata_bytes(memory.filter_dram_read_bytes, g.sparsity, arch.filter_bits)
-        scheduled = Scheduled(lm, counts, memory, extra, _metadata_stall(counts, memory, extra, arch))
+        stall = _metadata_stall(counts, memory, extra, arch)
+        k = int(np.argmin(counts.cycles + memory.stall_cycles + stall))  # the first of equals
+        scheduled = Scheduled(replace(lm, stream_tile=int(tiles[k])), _numbers(counts, k), _numbers(memory, k),
+                              int(np.broadcast_to(extra, tiles.shape)[k]), int(np.broadcast_to(stall, tiles.shape)[k]))
         if best is None or scheduled.cycles < best.cycles:
             best = scheduled
     if best is None:
-        tiles = "; ".join("{}: {} tile {:g} bytes".format(lm.dataflow.value, *resident_tile(lm.fold, arch)[::2])
-                          for lm, arch in unfit)
-        operand, kib, _ = resident_tile(unfit[0][0].fold, unfit[0][1])
-        raise InputError(f"no SAT mode's tile fits half its SRAM ({tiles})", layer=f"{g.layer} ({g.pass_.value})",
-                         field=f"{operand}_sram_kib", value=kib)
+        reasons = [_unfit_reason(lm, arch) for lm, arch in unfit]
+        raise InputError("no SAT mode fits its SRAMs: " + "; ".join(f"{lm.dataflow.value}: {r.problem}"
+                                                                      for (lm, _), r in zip(unfit, reasons)),
+                         layer=f"{g.layer} ({g.pass_.value})", field=reasons[0].field, value=reasons[0].value)
     return best
 
 
-def _numbers(record):
-    """``record`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
-    return type(record)(**{f.name: getattr(record, f.name).item() if isinstance(getattr(record, f.name), np.generic)
-                           else getattr(record, f.name) for f in fields(record)})
+def stream_tiles(lm: LayerMapping) -> np.ndarray:
+    """The stream tiles offline scheduling may cut ``lm``'s stream into: the mapping's own
+    (:attr:`~hwsim.mapping.LayerMapping.stream_tile`, first), then every power of two from the array's rows up to it.
+
+    The memory model cuts a ws/is stream only where partial sums need it; a shorter tile also lets the streamed
+    operand's slice stay in its SRAM for all column folds instead of being fetched again for each, at the price of
+    one fill and drain per tile. A GEMM with one row fold (a 2:8 BP GEMM's ``K' = N / 4``, for one) is otherwise
+    never cut and can fetch its ``dY`` once per column fold, slower than the same GEMM dense, whose partial sums
+    cut it. Choosing the tiling per GEMM offline is the kind of decision SAT's offline scheduling takes [paper:
+    offline scheduling; that it includes the stream tile is ours]. os streams its reduction, which cannot be cut
+    (its sums stay in the PEs): its own tile only.
+    """
+    own = int(lm.stream_tile)
+    if lm.mapping.stream_dim == "k":
+        return np.array([own])
+    shorter = 2 ** np.arange(max(0, (lm.fold.rows - 1).bit_length()), max(0, (own - 1).bit_length()))
+    return np.concatenate(([own], shorter[shorter < own])).astype(np.int64)
+
+
+def _unfit_reason(lm: LayerMapping, arch: SystolicArray) -> InputError:
+    """Why ``lm``'s folds do not fit ``arch``'s SRAMs: the error :func:`hwsim.sim.memory.check_fits` raises."""
+    try:
+        check_fits(lm.fold, arch, "")
+    except InputError as reason:
+        return reason
+    raise AssertionError("called for a mapping that fits")
+
+
+def _numbers(record, k: int):
+    """Entry ``k`` of ``record``'s numbers (those the same for every entry stay as they are), as Python numbers:
+    reports are written to JSON."""
+    def entry(value):
+        value = value[k] if np.ndim(value) else value
+        return value.item() if isinstance(value, np.generic) else value
+
+    return type(record)(**{f.name: entry(getattr(record, f.name)) for f in fields(record)})
 
 
 def update_traffic(weights: int, copies_bytes: float, arch: SystolicArray) -> tuple[int, int]:
@@ -321,10 +377,3 @@ def _update_work(sat: SatArray, scheme: Scheme, gemms: tuple[TrainingGemm, ...],
         exposed = max(0, sorting - cover) if sat.pregenerate else sorting
         work[(g.layer, Pass.WU)] = (update, exposed, Sorting(masks, weights, m))
     return work
-
-
-def _pass(g: TrainingGemm, s: Scheduled, sat: SatArray, a_unique: float,
-          update: tuple[Update, int, Sorting]) -> PassCounts:
-    dense = s.cycles if g.sparsity is None else _schedule(replace(g, sparsity=None), sat, a_unique).cycles
-    return PassCounts(gemm=g, chosen=s, dense_cycles=dense, update=update[0], pruning_cycles=update[1],
-                      sorting=update[2])
