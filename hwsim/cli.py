@@ -69,7 +69,10 @@ def _hardware(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="CFG", help="a SCALE-Sim .cfg file: array, SRAMs, bandwidth, dataflow")
     p.add_argument("--arch", metavar="JSON", help="an hwsim systolic-array .json file")
     p.add_argument("--precision", metavar="P", help="MAC operands: int8 (default), int16, int32, fp16, bf16, fp32")
-    p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10)")
+    p.add_argument("--bandwidth", type=float, metavar="B", help="DRAM bytes per cycle (default 10; over a --config "
+                   "file's InterfaceBandwidth: CALC, this bandwidth applies)")
+    p.add_argument("--dram-latency", type=int, metavar="CYCLES", help="cycles from a DMA read request to its first "
+                   "byte (default 0)")
     p.add_argument("--clock-mhz", type=float, metavar="MHZ", help="array clock (default 1000)")
     p.add_argument("--tech", default="45nm", metavar="TECH",
                    help="technology: a bundled node (45nm default, 32nm ... 7nm) or an hwsim-tech .json table")
@@ -248,7 +251,9 @@ def _arch(args: argparse.Namespace) -> SystolicArray:
     if args.precision is not None:
         changes.update(precision=args.precision, ifmap_bits=None, filter_bits=None, ofmap_bits=None)
     if args.bandwidth is not None:
-        changes["dram_bandwidth_bytes_per_cycle"] = args.bandwidth
+        changes.update(dram_bandwidth_bytes_per_cycle=args.bandwidth, interface_bandwidth="USER")
+    if getattr(args, "dram_latency", None) is not None:
+        changes["dram_latency_cycles"] = args.dram_latency
     if args.clock_mhz is not None:
         changes["clock_mhz"] = args.clock_mhz
     if args.config or args.arch:
@@ -275,7 +280,14 @@ def _describe(arch: SystolicArray, tech: str, dataflow: str | None = None) -> st
     return (f"a {arch.rows}x{arch.cols} {dataflow or arch.dataflow.value} {arch.precision} array; "
             "SRAM ifmap/filter/ofmap "
             f"{arch.ifmap_sram_kib:g}/{arch.filter_sram_kib:g}/{arch.ofmap_sram_kib:g} KiB, "
-            f"DRAM {arch.dram_bandwidth_bytes_per_cycle:g} B/cycle, {arch.clock_mhz:g} MHz, {tech}")
+            f"DRAM {_interface(arch)}, {arch.clock_mhz:g} MHz, {tech}")
+
+
+def _interface(arch: SystolicArray) -> str:
+    if arch.interface_bandwidth == "CALC":
+        return "as fast as needed (InterfaceBandwidth: CALC)"
+    latency = f" after {arch.dram_latency_cycles} cycles" if arch.dram_latency_cycles else ""
+    return f"{arch.dram_bandwidth_bytes_per_cycle:g} B/cycle{latency}"
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -21,8 +21,8 @@ What a step moves
   step unless the whole resident matrix fits half its SRAM, in which case the stream tiles of one repeat share it
   and only the first fetches it. It must fit half its SRAM (double buffering).
 * **Streamed slices** (ws: ifmap, is: filters, os: both): the fold's slice of the streamed operand. A ws/is slice
-  is re-read by every column fold: fetched once per run if the run's whole streamed matrix fits half its SRAM, else
-  every step. os: the ifmap rows of a row fold likewise (fetched once if all of ``A`` fits half); the filter
+  is re-read by every column fold: fetched once per run if the GEMM's whole streamed matrix (all of ``T``, not only
+  the tile's: a bigger ofmap SRAM, with longer tiles, must never fetch more) fits half its SRAM, else every step. os: the ifmap rows of a row fold likewise (fetched once if all of ``A`` fits half); the filter
   columns of a column fold are kept for its row folds when they fit half the filter SRAM.
 * **Writes**: ws/is outputs leave after the last row fold of a column fold, at ``ofmap_bits``; os outputs after
   every fold.
@@ -223,10 +223,12 @@ class _Layer:
             b_kept = self.nbytes("filter", t * fm.cols_in(j)) <= self.half["filter"]
             return (self.nbytes("ifmap", fm.rows_in(i) * self.k_dense) * ((j == 0) | ~a_kept),
                     self.nbytes("filter", t * fm.cols_in(j)) * ((i == 0) | ~b_kept))
+        # kept when the whole stream of the GEMM fits, whatever the tiles: a stream tile's slab that fits only
+        # because the ofmap SRAM is small must not make a bigger ofmap SRAM fetch more
         if self.flow is Dataflow.WEIGHT_STATIONARY:
-            kept = self.nbytes("ifmap", t * self.k_dense) <= self.half["ifmap"]
+            kept = self.nbytes("ifmap", fm.t * self.k_dense) <= self.half["ifmap"]
             return self.nbytes("ifmap", t * self.window_rows(i)) * ((j == 0) | ~kept), 0
-        kept = self.nbytes("filter", t * fm.sr) <= self.half["filter"]
+        kept = self.nbytes("filter", fm.t * fm.sr) <= self.half["filter"]
         return 0, self.nbytes("filter", t * fm.rows_in(i)) * ((j == 0) | ~kept)
 
     def writes(self, i, j, t):

@@ -137,7 +137,7 @@ def walk_every_step(gemm: GemmDims, arch: SystolicArray, a_unique: float) -> Mem
                         steps.append((2 * fm.rows + fm.cols + t - 2, ifmap, filt, 0, nbytes("ofmap", rows * cols)))
                         continue
                     stream = "ifmap" if flow is WS else "filter"
-                    kept = nbytes(stream, t * fm.sr) <= half[stream]
+                    kept = nbytes(stream, fm.t * fm.sr) <= half[stream]  # the whole stream, not the tile's
                     streamed = nbytes(stream, t * rows) if j == 0 or not kept else 0
                     res = nbytes(resident, rows * cols) if tau == 0 or not res_kept else 0
                     written = nbytes("ofmap", t * cols) if i == fm.row_folds - 1 else 0

@@ -96,6 +96,26 @@ def test_run_with_a_scalesim_config_in_compat_mode(capsys, tmp_path):
     assert (code, out) == (0, "")
 
 
+def test_native_config_honours_its_interface_bandwidth(capsys, tmp_path):
+    """A .cfg's [run_presets] InterfaceBandwidth: CALC never stalls; USER moves the file's Bandwidth (10 words of a
+    byte per cycle), exactly as --bandwidth 10 does; --bandwidth over a CALC file applies."""
+    cfg = REPO / "tests" / "data" / "scalesim" / "scale.cfg"
+    user = tmp_path / "user.cfg"
+    user.write_text(cfg.read_text().replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
+
+    def total(*argv):
+        code, _, _ = run(capsys, "run", "resnet50", *argv, "--json", str(tmp_path / "o.json"), "--quiet")
+        assert code == 0
+        return json.loads((tmp_path / "o.json").read_text())["total"]
+
+    calc, given = total("--config", str(cfg)), total("--config", str(user))
+    assert calc["Stall Cycles"] == 0 and given["Stall Cycles"] > 0
+    assert given == total("--config", str(cfg), "--bandwidth", "10")
+    assert given == total("--array", "32x32", "--bandwidth", "10")
+    late = total("--array", "32x32", "--bandwidth", "10", "--dram-latency", "100")
+    assert late["Stall Cycles"] > given["Stall Cycles"]
+
+
 BAD_INPUT = [
     (["run", RESNET50, "--array", "0x64"], "hwsim: error: field '--array' = '0x64': rows and columns must both be >= 1"),
     (["run", RESNET50, "--array", "64"], "hwsim: error: field '--array' = '64': expected ROWSxCOLS, e.g. 64x64"),
@@ -104,6 +124,10 @@ BAD_INPUT = [
     (["run", RESNET50], "hwsim: error: field '--array': is required unless --config or --arch gives the array"),
     (["run", RESNET50, "--array", "8x8", "--bandwidth", "0"],
      "hwsim: error: field 'dram_bandwidth_bytes_per_cycle' = 0.0: must be a number > 0"),
+    (["run", RESNET50, "--array", "8x8", "--dram-latency", "-1"],
+     "hwsim: error: field 'dram_latency_cycles' = -1: must be a whole number of cycles >= 0"),
+    (["run", RESNET50, "--array", "8x8", "--bandwidth", "inf"],
+     "hwsim: error: field 'dram_bandwidth_bytes_per_cycle' = inf: must be a number > 0"),
     (["run", RESNET50, "--array", "8x8", "--dataflow", "rs"],
      "hwsim: error: field '--dataflow' = 'rs': unknown dataflow (known: ws, os, is, best)"),
     (["run", RESNET50, "--array", "64x64", "--compat", "maestro"],
