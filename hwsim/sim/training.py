@@ -8,9 +8,8 @@ Per GEMM (:func:`hwsim.workload.training.training_gemms`):
   outputs' drain are left out, as in the engine's :attr:`~hwsim.sim.counts.LayerCounts.total_cycles` (they overlap
   the neighbouring GEMMs).
 * **Offline scheduling** runs each of SAT's modes (``sat.dataflows``, ws and os) whose resident tile fits its SRAM
-  (:func:`hwsim.sim.memory.fits`), each with the stream tiles it may cut (:func:`stream_tiles`), and keeps the one
-  with the fewest cycles, stalls included; ties go to the first of ``sat.dataflows`` and to the mapping's own
-  tile. The dense step beside it is scheduled the same way.
+  (:func:`hwsim.sim.memory.fits`) and keeps the one with the fewest cycles, stalls included; ties go to the first
+  of ``sat.dataflows``. The dense step beside it is scheduled the same way.
 * **Interleave mapping** overlaps consecutive folds (:meth:`hwsim.mapping.FoldMapping.step_cycles`): the
   fill/drain bubble is paid once per run. (The paper names the idea; the overlap model is ours, see
   :data:`hwsim.arch.sat.SAT_ASSUMPTIONS`.)
@@ -31,6 +30,7 @@ This module counts; :func:`hwsim.report.training.assemble` prices the counts wit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -213,18 +213,18 @@ def activation_share(g: TrainingGemm, a_unique: float) -> float:
     return a_unique if g.pass_ is not Pass.BP else 1.0
 
 
-def metadata_bytes(filter_dram_read_bytes, sparsity: NMSparsity | None, filter_bits: int):
+def metadata_bytes(filter_dram_read_bytes: int, sparsity: NMSparsity | None, filter_bits: int) -> int:
     """DRAM bytes of the N:M indices fetched with a sparse GEMM's weights.
 
     Every kept weight carries its ``index_bits(M) = ceil(log2 M)``-bit position in its group
     (:func:`hwsim.workload.sparsity.index_bits`, the width :mod:`hwsim.cost.sat` prices in the PEs and the filter
     SRAM) and travels with it: the model's filter bytes (``filter_bits`` per kept weight) times
-    ``index_bits / filter_bits`` (elementwise over arrays). The masks are these indices: no separate bitmap is stored [paper: PEs hold the
+    ``index_bits / filter_bits``. The masks are these indices: no separate bitmap is stored [paper: PEs hold the
     non-zeros and their indices; that nothing else is fetched is assumed].
     """
     if sparsity is None:
-        return np.zeros_like(filter_dram_read_bytes)
-    return np.rint(np.asarray(filter_dram_read_bytes) * index_bits(sparsity.m) / filter_bits).astype(np.int64)
+        return 0
+    return round(filter_dram_read_bytes * index_bits(sparsity.m) / filter_bits)
 
 
 def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
@@ -235,30 +235,28 @@ def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
     return arch.dram_latency_cycles + int(dram_cycles(nbytes, arch.dram_bandwidth_bytes_per_cycle))
 
 
-def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes, arch: SystolicArray):
+def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
     """Stall the index metadata adds to a GEMM: the indices stream with the weights, in the DRAM cycles the GEMM's
     own traffic leaves idle.
 
     The GEMM computes and stalls for ``W = compute + stall`` cycles and its own ``D`` bytes need ``D / b`` cycles
     at bandwidth ``b``; the ``B`` metadata bytes add ``ceil(max(0, (D + B) / b - W) - max(0, D / b - W))``: nothing
     while ``D + B`` fits the window, ``B / b`` where the GEMM's own traffic already overflows it (its prefetch and
-    drain). Continuous in ``b`` and ``W``, so more bandwidth never costs cycles. Elementwise over arrays.
+    drain). Continuous in ``b`` and ``W``, so more bandwidth never costs cycles.
 
     A lower bound: it lets the indices use idle DRAM cycles anywhere in the GEMM, where a fold-by-fold schedule
     (which the memory model keeps to itself) could find some folds already busy.
     """
-    if arch.interface_bandwidth == "CALC":
-        return np.zeros_like(np.asarray(extra_bytes), dtype=np.int64)
+    if extra_bytes == 0 or arch.interface_bandwidth == "CALC":
+        return 0
     window, bandwidth = counts.cycles + memory.stall_cycles, arch.dram_bandwidth_bytes_per_cycle
     own = memory.dram_bytes / bandwidth
-    added = np.maximum(0.0, own + extra_bytes / bandwidth - window) - np.maximum(0.0, own - window)
-    return np.ceil(added).astype(np.int64)
+    return math.ceil(max(0.0, own + extra_bytes / bandwidth - window) - max(0.0, own - window))
 
 
 def _schedule(g: TrainingGemm, sat: SatArray, share: float) -> Scheduled:
-    """Offline scheduling: of the modes whose tile fits, and of the stream tiles each may cut (:func:`stream_tiles`),
-    the one with the fewest cycles (stalls included); ties go to the first of ``sat.dataflows`` and to the
-    mapping's own stream tile."""
+    """Offline scheduling: of the modes whose tile fits, the one with the fewest cycles (stalls included); ties go to
+    the first of ``sat.dataflows``."""
     best, unfit = None, []
     n_keep, m_group = (g.sparsity.n, g.sparsity.m) if g.sparsity else (1, 1)
     for dataflow in sat.dataflows:
@@ -267,14 +265,9 @@ def _schedule(g: TrainingGemm, sat: SatArray, share: float) -> Scheduled:
         if not fits(lm.fold, arch):
             unfit.append((lm, arch))
             continue
-        tiles = stream_tiles(lm)
-        # every candidate tile at once: the model's numbers may be arrays
-        counts, memory = gemm_counts(replace(lm, stream_tile=tiles), arch, a_unique=share, interleave=sat.interleave)
+        counts, memory = (_numbers(r) for r in gemm_counts(lm, arch, a_unique=share, interleave=sat.interleave))
         extra = metadata_bytes(memory.filter_dram_read_bytes, g.sparsity, arch.filter_bits)
-        stall = _metadata_stall(counts, memory, extra, arch)
-        k = int(np.argmin(counts.cycles + memory.stall_cycles + stall))  # the first of equals
-        scheduled = Scheduled(replace(lm, stream_tile=int(tiles[k])), _numbers(counts, k), _numbers(memory, k),
-                              int(np.broadcast_to(extra, tiles.shape)[k]), int(np.broadcast_to(stall, tiles.shape)[k]))
+        scheduled = Scheduled(lm, counts, memory, extra, _metadata_stall(counts, memory, extra, arch))
         if best is None or scheduled.cycles < best.cycles:
             best = scheduled
     if best is None:
@@ -283,25 +276,6 @@ def _schedule(g: TrainingGemm, sat: SatArray, share: float) -> Scheduled:
                                                                       for (lm, _), r in zip(unfit, reasons)),
                          layer=f"{g.layer} ({g.pass_.value})", field=reasons[0].field, value=reasons[0].value)
     return best
-
-
-def stream_tiles(lm: LayerMapping) -> np.ndarray:
-    """The stream tiles offline scheduling may cut ``lm``'s stream into: the mapping's own
-    (:attr:`~hwsim.mapping.LayerMapping.stream_tile`, first), then every power of two from the array's rows up to it.
-
-    The memory model cuts a ws/is stream only where partial sums need it; a shorter tile also lets the streamed
-    operand's slice stay in its SRAM for all column folds instead of being fetched again for each, at the price of
-    one fill and drain per tile. A GEMM with one row fold (a 2:8 BP GEMM's ``K' = N / 4``, for one) is otherwise
-    never cut and can fetch its ``dY`` once per column fold, slower than the same GEMM dense, whose partial sums
-    cut it. Choosing the tiling per GEMM offline is the kind of decision SAT's offline scheduling takes [paper:
-    offline scheduling; that it includes the stream tile is ours]. os streams its reduction, which cannot be cut
-    (its sums stay in the PEs): its own tile only.
-    """
-    own = int(lm.stream_tile)
-    if lm.mapping.stream_dim == "k":
-        return np.array([own])
-    shorter = 2 ** np.arange(max(0, (lm.fold.rows - 1).bit_length()), max(0, (own - 1).bit_length()))
-    return np.concatenate(([own], shorter[shorter < own])).astype(np.int64)
 
 
 def _unfit_reason(lm: LayerMapping, arch: SystolicArray) -> InputError:
@@ -313,14 +287,10 @@ def _unfit_reason(lm: LayerMapping, arch: SystolicArray) -> InputError:
     raise AssertionError("called for a mapping that fits")
 
 
-def _numbers(record, k: int):
-    """Entry ``k`` of ``record``'s numbers (those the same for every entry stay as they are), as Python numbers:
-    reports are written to JSON."""
-    def entry(value):
-        value = value[k] if np.ndim(value) else value
-        return value.item() if isinstance(value, np.generic) else value
-
-    return type(record)(**{f.name: entry(getattr(record, f.name)) for f in fields(record)})
+def _numbers(record):
+    """``record`` with Python numbers in place of NumPy scalars (reports are written to JSON)."""
+    return type(record)(**{f.name: getattr(record, f.name).item() if isinstance(getattr(record, f.name), np.generic)
+                           else getattr(record, f.name) for f in fields(record)})
 
 
 def update_traffic(weights: int, copies_bytes: float, arch: SystolicArray) -> tuple[int, int]:
