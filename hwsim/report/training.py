@@ -119,7 +119,7 @@ class TrainingReport:
             out[f"{pass_.value.upper()} Cycles"] = self.cycles(pass_)
             out[f"{pass_.value.upper()} Speed-up"] = self.speedup(pass_)
         for name, stall in self.stalls().items():
-            out[f"{name.upper() if len(name) == 2 else name.capitalize()} Stall Cycles"] = stall
+            out[f"{'Update' if name == 'update' else name.upper()} Stall Cycles"] = stall
         out.update({"Total Cycles": self.cycles(), "Stall Cycles": self.stall_cycles(), "Speed-up": self.speedup(),
                     "DRAM Bytes": self.dram_bytes(),
                     "Latency ms": self.cycles() / self.sat.array.clock_mhz / 1e3,

@@ -31,6 +31,7 @@ This module counts; :func:`hwsim.report.training.assemble` prices the counts wit
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -163,8 +164,8 @@ def training_counts(network: Network, sat: SatArray | None = None, *, scheme: Sc
     return _step(network, sat, scheme, sparsity, schedule, dense)
 
 
-def _step(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSparsity | None, schedule,
-          dense: TrainingCounts | None) -> TrainingCounts:
+def _step(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSparsity | None,
+          schedule: Callable[[TrainingGemm, float], Scheduled], dense: TrainingCounts | None) -> TrainingCounts:
     """The step of ``network`` under ``scheme``, its GEMMs scheduled by ``schedule`` (:func:`_scheduler`)."""
     every = training_gemms(network, scheme, sparsity)
     gemms = [g for g in every if g.needed]
@@ -172,20 +173,20 @@ def _step(network: Network, sat: SatArray, scheme: Scheme, sparsity: NMSparsity 
     chosen = [schedule(g, shares[g.layer]) for g in gemms]
     wu_cycles = {g.layer: s.cycles for g, s in zip(gemms, chosen) if g.pass_ is Pass.WU}
     updates = _update_work(sat, scheme, every, wu_cycles)
-    passes = tuple(
-        PassCounts(gemm=g, chosen=s, dense_cycles=schedule(replace(g, sparsity=None), shares[g.layer]).cycles,
-                   update=update, pruning_cycles=pruning, sorting=sorting)
-        for g, s in zip(gemms, chosen)
-        for update, pruning, sorting in [updates.get((g.layer, g.pass_), (Update(), 0, Sorting()))]
-    )
-    return TrainingCounts(network=network.name, sat=sat, scheme=scheme, sparsity=sparsity, passes=passes,
+    passes = []
+    for g, s in zip(gemms, chosen):
+        update, pruning, sorting = updates.get((g.layer, g.pass_), (Update(), 0, Sorting()))
+        dense_cycles = schedule(replace(g, sparsity=None), shares[g.layer]).cycles
+        passes.append(PassCounts(gemm=g, chosen=s, dense_cycles=dense_cycles, update=update, pruning_cycles=pruning,
+                                 sorting=sorting))
+    return TrainingCounts(network=network.name, sat=sat, scheme=scheme, sparsity=sparsity, passes=tuple(passes),
                           dense=dense)
 
 
-def _scheduler(sat: SatArray):
+def _scheduler(sat: SatArray) -> Callable[[TrainingGemm, float], Scheduled]:
     """:func:`_schedule` on ``sat``, remembered per GEMM shape, sparsity and activation share: a step repeats
     shapes (ResNet's blocks), and the dense step beside a sparse one schedules its dense GEMMs again."""
-    done: dict = {}
+    done: dict[tuple, Scheduled] = {}
 
     def schedule(g: TrainingGemm, a_unique: float) -> Scheduled:
         share = activation_share(g, a_unique)
