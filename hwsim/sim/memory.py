@@ -166,7 +166,8 @@ class _Layer:
     """One layer's GEMM laid on the array, as the step quantities of the DMA model (module docstring).
 
     Every method takes fold indices ``i`` (row fold) and ``j`` (column fold), numbers or arrays, and a stream tile's
-    length ``t``; numbers of the layer broadcast against a trailing ``(5, 5)`` grid of representative folds.
+    length ``t``; numbers of the layer broadcast against a trailing ``(5, 5)`` grid of representative folds. Transfers
+    are counted in the elements DRAM holds (whole numbers: packing's zeros left out); :meth:`nbytes` makes them bytes.
     """
 
     def __init__(self, lm: LayerMapping, arch: SystolicArray, a_unique, interleave: bool):
@@ -180,63 +181,75 @@ class _Layer:
         self.bits = {"ifmap": on_grid(arch.ifmap_bits), "filter": on_grid(arch.filter_bits),
                      "ofmap": on_grid(arch.ofmap_bits)}
         self.half = {name: on_grid(getattr(arch, f"{name}_sram_kib")) * 1024 / 2 for name in self.bits}
-        self.a_unique = on_grid(a_unique)
+        self.unique = {"ifmap": on_grid(a_unique), "filter": 1.0, "ofmap": 1.0}
         # groups packed block-diagonally: every row of B'^T and column of B' holds one group's K of the packed pK
         packed = np.asarray(lm.run.n) // np.asarray(lm.gemm.n)
         self.packed = on_grid(packed)
         self.k_dense = on_grid(np.asarray(lm.gemm.k) * packed)  # the run's K before N:M compression
         self.n_keep, self.m_group = lm.n_keep, lm.m_group
         self.resident = mapping(self.flow).resident.value
-        self.res_kept = self.nbytes(self.resident, self.fold.sr * self.fold.sc) <= self.half[self.resident]
+        self.res_kept = self.fits_half(self.resident, self.held(self.resident, self.fold.sr * self.fold.sc))
 
-    def nbytes(self, operand: str, elements):
-        """Bytes one transfer of ``elements`` of ``operand`` moves (distinct pixels, packing's zeros left out)."""
-        if operand == "ifmap":
-            return operand_bytes(elements, self.bits["ifmap"], self.a_unique)
-        if operand == "filter":
-            return operand_bytes(elements // self.packed, self.bits["filter"])
-        return operand_bytes(elements, self.bits["ofmap"])
+    def held(self, operand: str, elements):
+        """Of ``elements`` of ``operand``'s GEMM matrix, those DRAM holds: a packed filter's non-zero blocks."""
+        return elements // self.packed if operand == "filter" else elements
 
-    def window_rows(self, i):
+    def nbytes(self, operand: str, held):
+        """Bytes of ``held`` elements of ``operand`` (an ifmap's distinct share of them)."""
+        return operand_bytes(held, self.bits[operand], self.unique[operand])
+
+    def fits_half(self, operand: str, held):
+        return self.nbytes(operand, held) <= self.half[operand]
+
+    def window_rows(self, i, new: bool = False):
         """Distinct ``A`` elements per stream position that row fold ``i``'s (compressed) rows read: its rows when
-        dense; N:M: the in-range elements of the windows of every group with a compressed row in the fold."""
+        dense; N:M: the in-range elements of the windows of every group with a compressed row in the fold. With
+        ``new``, only the groups row fold ``i - 1`` did not read (a group's rows may straddle two row folds)."""
         rows = self.fold.rows_in(i)
         if self.n_keep == self.m_group:
             return rows
         m = self.m_group
-        first = i * self.fold.rows // self.n_keep
-        last = (i * self.fold.rows + rows - 1) // self.n_keep
+        r0 = i * self.fold.rows
+        first = (r0 - 1) // self.n_keep + 1 if new else r0 // self.n_keep
+        last = (r0 + rows - 1) // self.n_keep
         full_groups, partial = np.divmod(self.k_dense, m)
-        return (last - first + 1) * m - ((last == full_groups) & (partial > 0)) * (m - partial)
+        groups = np.maximum(last - first + 1, 0)
+        return groups * m - ((groups > 0) & (last == full_groups) & (partial > 0)) * (m - partial)
 
-    def resident_bytes(self, i, j, fetch):
+    def resident_elements(self, i, j, fetch):
         """The resident tile step ``(i, j)`` fetches (``fetch``: whether this run fetches resident tiles)."""
         if self.flow is Dataflow.OUTPUT_STATIONARY:
             return np.zeros(np.broadcast_shapes(np.shape(i), np.shape(j), np.shape(self.fold.rows)), np.int64)
-        return self.nbytes(self.resident, self.fold.rows_in(i) * self.fold.cols_in(j)) * fetch
+        return self.held(self.resident, self.fold.rows_in(i) * self.fold.cols_in(j)) * fetch
 
     def streamed(self, i, j, t):
-        """(ifmap bytes, filter bytes) step ``(i, j)`` of a run of stream length ``t`` streams in."""
+        """(ifmap, filter) elements step ``(i, j)`` of a run of stream length ``t`` streams in."""
         fm = self.fold
         if self.flow is Dataflow.OUTPUT_STATIONARY:
-            a_kept = self.nbytes("ifmap", fm.sr * self.k_dense) <= self.half["ifmap"]
-            b_kept = self.nbytes("filter", t * fm.cols_in(j)) <= self.half["filter"]
-            return (self.nbytes("ifmap", fm.rows_in(i) * self.k_dense) * ((j == 0) | ~a_kept),
-                    self.nbytes("filter", t * fm.cols_in(j)) * ((i == 0) | ~b_kept))
+            a_kept = self.fits_half("ifmap", fm.sr * self.k_dense)
+            b_kept = self.fits_half("filter", self.held("filter", t * fm.cols_in(j)))
+            return (fm.rows_in(i) * self.k_dense * ((j == 0) | ~a_kept),
+                    self.held("filter", t * fm.cols_in(j)) * ((i == 0) | ~b_kept))
         # kept when the whole stream of the GEMM fits, whatever the tiles: a stream tile's slab that fits only
         # because the ofmap SRAM is small must not make a bigger ofmap SRAM fetch more
         if self.flow is Dataflow.WEIGHT_STATIONARY:
-            kept = self.nbytes("ifmap", fm.t * self.k_dense) <= self.half["ifmap"]
-            return self.nbytes("ifmap", t * self.window_rows(i)) * ((j == 0) | ~kept), 0
-        kept = self.nbytes("filter", fm.t * fm.sr) <= self.half["filter"]
-        return 0, self.nbytes("filter", t * fm.rows_in(i)) * ((j == 0) | ~kept)
+            kept = self.fits_half("ifmap", fm.t * self.k_dense)
+            # kept: column fold 0 fetches each window once, by the first row fold that reads it
+            return t * np.where(kept, self.window_rows(i, new=True) * (j == 0), self.window_rows(i)), 0
+        kept = self.fits_half("filter", self.held("filter", fm.t * fm.sr))
+        return 0, self.held("filter", t * fm.rows_in(i)) * ((j == 0) | ~kept)
 
     def writes(self, i, j, t):
-        """Output bytes step ``(i, j)`` of a run of stream length ``t`` writes (partial sums stay on chip)."""
+        """Output elements step ``(i, j)`` of a run of stream length ``t`` writes (partial sums stay on chip)."""
         fm = self.fold
         if self.flow is Dataflow.OUTPUT_STATIONARY:
-            return self.nbytes("ofmap", fm.rows_in(i) * fm.cols_in(j))
-        return self.nbytes("ofmap", t * fm.cols_in(j)) * (i == fm.row_folds - 1)
+            return fm.rows_in(i) * fm.cols_in(j)
+        return t * fm.cols_in(j) * (i == fm.row_folds - 1)
+
+    def phase_bytes(self, writes_before, ifmap, filt, resident_after):
+        """A phase's bytes, added in the model's order (float sums of fractional bytes depend on it)."""
+        return (self.nbytes("ofmap", writes_before) + self.nbytes("ifmap", ifmap) + self.nbytes("filter", filt)
+                + self.nbytes(self.resident, resident_after))
 
     def compute(self, i, j, t):
         """Compute cycles of step ``(i, j)``: ``L``, or ``R + t`` under interleave for all but a run's last fold."""
@@ -279,25 +292,28 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     zero_i, zero_j = np.zeros_like(fm.rows), np.zeros_like(fm.cols)
     single = (fm.row_folds == 1) & (fm.col_folds == 1)
 
-    def phase(writes_before, ifmap, filt, resident_after):  # on the fold grid
-        moved = writes_before + ifmap + filt + resident_after  # in this order: float sums of fractional bytes
+    def phase(writes_before, ifmap, filt, resident_after):  # elements in, cycles out, on the fold grid
+        moved = layer.phase_bytes(writes_before, ifmap, filt, resident_after)
         return latency_g * ((ifmap + filt + resident_after) > 0) + dram_cycles(moved, bandwidth_g)
+
+    def in_bytes(operand, elements):  # a layer's elements (no grid) as bytes
+        return layer.nbytes(operand, np.asarray(elements)[..., None, None])[..., 0, 0]
 
     def run(t, fetch):
         """One run of stream length ``t`` whose resident tiles are fetched where ``fetch``: its steps' summed
         time (first step inheriting no writes, last prefetching nothing), a function correcting its first and last
-        steps for the writes ``before`` it inherits and the resident tile ``after`` it prefetches, its compute
-        cycles, and its bytes per operand."""
+        steps for the writes ``before`` it inherits and the resident tile ``after`` it prefetches (elements), its
+        compute cycles, and its elements per operand."""
         t = np.asarray(t)[..., None, None]
         fetch = np.asarray(fetch)[..., None, None]
         (bi, bj), has_before, (ai, aj), has_after = layer.neighbours(i, j)
         ifmap, filt = layer.streamed(i, j, t)
         written = layer.writes(i, j, t)
         inherited = layer.writes(bi, bj, t) * has_before
-        prefetched = layer.resident_bytes(ai, aj, fetch) * has_after
+        prefetched = layer.resident_elements(ai, aj, fetch) * has_after
         compute = layer.compute(i, j, t)
         busy = (weight * np.maximum(compute, phase(inherited, ifmap, filt, prefetched))).sum(axis=(-2, -1))
-        resident = layer.resident_bytes(i, j, fetch)
+        resident = layer.resident_elements(i, j, fetch)
 
         def step(si, sj, before, after):  # one step's time, given what it inherits and prefetches
             before, after = np.asarray(before)[..., None, None], np.asarray(after)[..., None, None]
@@ -308,7 +324,7 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
         last_before = layer.writes(*_last_prev(layer), t)[..., 0, 0] * ~single[..., 0, 0]
 
         def corrected(before, after):
-            """The run's time when it inherits ``before`` bytes of writes and prefetches ``after`` bytes."""
+            """The run's time when it inherits ``before`` written elements and prefetches ``after`` elements."""
             first = step(zero_i, zero_j, before, np.where(single[..., 0, 0], after, first_after)) \
                 - step(zero_i, zero_j, 0, first_after)
             last = step(last_i, last_j, last_before, after) - step(last_i, last_j, last_before, 0)
@@ -330,7 +346,7 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     w_full = layer.writes(last_i, last_j, tile[..., None, None])[..., 0, 0]
     w_rest = layer.writes(last_i, last_j, np.where(has_rest, rest, 1)[..., None, None])[..., 0, 0]
     w_last = np.where(has_rest, w_rest, w_full)  # a repeat's last run's
-    s_first = layer.resident_bytes(zero_i, zero_j, True)[..., 0, 0]
+    s_first = layer.resident_elements(zero_i, zero_j, True)[..., 0, 0]
     s_later = s_first * later_fetch
     runs_per_repeat = full + has_rest
     more_runs = runs_per_repeat > 1
@@ -357,15 +373,17 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
         time = time + has_rest * (np.maximum(repeat - 1, 0) * rest_run(w_full, s_first) + rest_run(w_full, 0))
         compute = compute + has_rest * repeat * rest_compute
         moved = {name: moved[name] + has_rest * repeat * rest_bytes[name] for name in moved}
-    whole = lambda x: np.rint(x).astype(np.int64)  # noqa: E731
+    def whole(x):  # totals are whole elements, made bytes once and rounded once: no order of summation matters
+        return np.rint(x).astype(np.int64)
+
     return MemoryCounts(
-        ifmap_dram_read_bytes=whole(moved["ifmap"]),
-        filter_dram_read_bytes=whole(moved["filter"]),
-        ofmap_dram_write_bytes=whole(moved["ofmap"]),
+        ifmap_dram_read_bytes=whole(in_bytes("ifmap", moved["ifmap"])),
+        filter_dram_read_bytes=whole(in_bytes("filter", moved["filter"])),
+        ofmap_dram_write_bytes=whole(in_bytes("ofmap", moved["ofmap"])),
         ofmap_dram_read_bytes=whole(np.zeros_like(compute)),
         stall_cycles=whole(time - compute),
-        prefetch_cycles=whole(latency * (s_first > 0) + dram_cycles(s_first, bandwidth)),
-        drain_cycles=whole(dram_cycles(w_last, bandwidth)),
+        prefetch_cycles=whole(latency * (s_first > 0) + dram_cycles(in_bytes(layer.resident, s_first), bandwidth)),
+        drain_cycles=whole(dram_cycles(in_bytes("ofmap", w_last), bandwidth)),
     )
 
 
@@ -374,7 +392,7 @@ def _first_next(layer: _Layer, fetch):
     fm = layer.fold
     i = np.where(fm.row_folds > 1, 1, 0)
     j = np.where(fm.row_folds > 1, 0, 1)
-    return layer.resident_bytes(i, j, fetch)[..., 0, 0]
+    return layer.resident_elements(i, j, fetch)[..., 0, 0]
 
 
 def _last_prev(layer: _Layer):
