@@ -344,8 +344,8 @@ def _run_sat(args: argparse.Namespace, network: Network) -> int:
 
     runs = [{"summary": report.summary(), "passes": pass_rows(report)} for report in reports]
     rows = [row for run in runs for row in run["passes"]]
-    columns = ("Layer", "Pass", "M", "N", "K", "Sparsity", "Dataflow", "Total Cycles", "Dense Cycles", "Speed-up",
-               "Utilization %", "Energy pJ")
+    columns = ("Layer", "Pass", "M", "N", "K", "Sparsity", "Dataflow", "Total Cycles", "Stall Cycles",
+               "Dense Cycles", "Speed-up", "Utilization %", "Energy pJ")
     if args.json:
         api.write_json(args.json, runs[0] if len(runs) == 1 else {"runs": runs})
     if args.csv:
@@ -362,18 +362,22 @@ def _run_sat(args: argparse.Namespace, network: Network) -> int:
         if len(reports) == 1:
             report = reports[0]
             print(api.format_table(rows, columns))
-            print("; ".join(f"{p.value.upper()} {report.cycles(p):,} cycles ({report.speedup(p):.2f}x)"
-                            for p in passes))
+            stalls = report.stalls()
+            print("; ".join(f"{p.value.upper()} {report.cycles(p):,} cycles ({report.speedup(p):.2f}x, "
+                            f"{stalls[p.value]:,} stalled)" for p in passes))
             if args.train:
-                print(f"step: {report.cycles():,} cycles, {summary['Latency ms']:.3f} ms, "
+                print(f"update: {stalls['update']:,} cycles stalled on DRAM (charged to WU); "
+                      f"{report.dram_bytes():,} DRAM bytes")
+                print(f"step: {report.cycles():,} cycles ({report.stall_cycles():,} stalled), "
+                      f"{summary['Latency ms']:.3f} ms, "
                       f"{summary['Energy mJ']:.3f} mJ; {report.speedup():.2f}x over dense training on the same "
                       "hardware")
         else:
             table = [{**run["summary"], "FF Energy uJ": report.energy_pj(api.Pass.FF) / 1e6}
                      for run, report in zip(runs, reports)]
             sweep = (("Sparsity", "FF Speed-up", "BP Speed-up", "WU Speed-up", "Speed-up", "Total Cycles",
-                      "Latency ms", "Energy mJ") if args.train else
-                     ("Sparsity", "FF Cycles", "FF Speed-up", "FF Energy uJ"))
+                      "Stall Cycles", "Latency ms", "Energy mJ") if args.train else
+                     ("Sparsity", "FF Cycles", "FF Stall Cycles", "FF Speed-up", "FF Energy uJ"))
             print(api.format_table(table, sweep))
             print(f"speed-ups over the dense {what} on the same hardware; per-layer rows in --json/--csv")
     return EXIT_OK

@@ -20,6 +20,7 @@ from hwsim.arch.sat import SatArray
 from hwsim.cost.area import systolic_area
 from hwsim.cost.tech import Technology
 from hwsim.cost.breakdown import AreaBreakdown
+from hwsim.workload.sparsity import index_bits
 
 COMPARATOR_PRECISION = "int16"
 
@@ -28,7 +29,7 @@ def sat_area(sat: SatArray, tech: Technology) -> AreaBreakdown:
     arch = sat.array
     m = sat.m_max
     bits = arch.ifmap_bits
-    extra_bits = (m - 1) * bits + math.ceil(math.log2(m)) if m > 1 else 0
+    extra_bits = (m - 1) * bits + index_bits(m)
     extra = (tech.register_area_um2(extra_bits) + tech.mux_area_um2(m, bits)) * (1 + tech.pe_overhead)
     base = systolic_area(arch, tech)
     pe = base.pe_um2 + extra

@@ -128,16 +128,16 @@ def _sat(net: Network, tech: Technology, point: Point) -> TrainingReport:
 def sat_metrics(report: TrainingReport, train: bool) -> dict[str, Any]:
     """A SAT point's metric columns, over the whole training step (``train``) or the forward pass.
 
-    * ``Total Cycles``: the passes' cycles with the weight update and exposed pruning; ``Compute Cycles``: the
-      GEMMs' alone. ``Latency us`` at the array's clock.
+    * ``Total Cycles``: the passes' cycles with their memory stalls, the weight update and exposed pruning;
+      ``Compute Cycles``: the GEMMs' compute alone; ``Stall Cycles``: the GEMMs' and the update's memory stalls;
+      ``DRAM Bytes``: the GEMMs', their index metadata's and the update's. ``Latency us`` at the array's clock.
     * ``MACs``: the dense-equivalent MACs; ``Executed MACs`` those the PEs perform (non-zero weights only);
       ``Overall Util %``: executed MACs per PE per total cycle.
     * ``Energy pJ`` and its components summed over the passes (``Energy SRAM pJ`` the three SRAMs;
       ``Energy Pruning pJ`` the pruning unit's sorting); ``Area um2``: the array with sparse PEs and pruning unit.
     * ``Dense Cycles`` / ``Speed-up``: dense training of the same passes on the same hardware, and its cycles over
       these. ``FF Cycles``, ``BP Cycles``, ``WU Cycles`` per pass (BP and WU empty without ``train``).
-    * Left empty, because the training model does not compute them: ``Stall Cycles`` (it has no memory stalls),
-      ``SRAM Reads``, ``SRAM Writes``, ``DRAM Bytes``.
+    * Left empty, because the training model does not compute them: ``SRAM Reads``, ``SRAM Writes``.
     """
     passes = [p for p in report.passes if train or p.pass_ is Pass.FF]
     total = sum(p.total_cycles for p in passes)
@@ -149,10 +149,11 @@ def sat_metrics(report: TrainingReport, train: bool) -> dict[str, Any]:
         return float(sum(getattr(e, name) for e in energy))
 
     return {
-        "Total Cycles": total, "Compute Cycles": sum(p.cycles for p in passes), "Stall Cycles": None,
+        "Total Cycles": total, "Compute Cycles": sum(p.cycles for p in passes),
+        "Stall Cycles": sum(p.stall_cycles + p.update_stall_cycles for p in passes),
         "Latency us": total / report.sat.array.clock_mhz, "MACs": sum(p.macs for p in passes),
         "Overall Util %": 100 * executed / (total * report.sat.array.pes) if total else None,
-        "SRAM Reads": None, "SRAM Writes": None, "DRAM Bytes": None,
+        "SRAM Reads": None, "SRAM Writes": None, "DRAM Bytes": sum(p.dram_bytes for p in passes),
         "Energy pJ": float(sum(e.total_pj for e in energy)), "Energy MAC pJ": summed("mac_pj"),
         "Energy RF pJ": summed("register_pj"), "Energy NoC pJ": summed("noc_pj"),
         "Energy SRAM pJ": summed("sram_ifmap_pj") + summed("sram_filter_pj") + summed("sram_ofmap_pj"),

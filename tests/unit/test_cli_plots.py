@@ -76,7 +76,7 @@ def test_sat_sparsity_sweep_writes_table_json_csv_and_plot(capsys, tmp_path):
     assert lines[0] == ("resnet18_cifar (batch 8) training step on SAT: 32x32 fp16, 200 MHz, 45nm; "
                         "bdwp 2:4, 1:4, 2:8, 1:8")
     assert lines[1].split() == ["Sparsity", "FF", "Speed-up", "BP", "Speed-up", "WU", "Speed-up", "Speed-up", "Total",
-                                "Cycles", "Latency", "ms", "Energy", "mJ"]
+                                "Cycles", "Stall", "Cycles", "Latency", "ms", "Energy", "mJ"]
     assert [line.split()[0] for line in lines[3:7]] == ["2:4", "1:4", "2:8", "1:8"]
 
     doc = json.loads(out_json.read_text())
