@@ -135,8 +135,9 @@ class LayerMapping(Record):
         Elements one row of ``A`` supplies to the run's ``K'`` rows (``K`` when dense).
     stream_tile
         The longest stream (``T``) whose 32-bit partial sums for one column fold fit half the ofmap SRAM; the run is
-        cut into stream tiles of this length so partial sums never leave the chip (``T`` itself when they fit, and
-        always for output stationary, which accumulates in the PEs).
+        cut into the fewest stream tiles no longer than this (:meth:`stream_tiles`) so partial sums never leave the
+        chip (``T`` itself when they fit or there is one row fold, and always for output stationary, which
+        accumulates in the PEs).
     """
 
     mapping: Mapping
@@ -165,6 +166,18 @@ class LayerMapping(Record):
     @property
     def dense(self) -> bool:
         return self.n_keep == self.m_group
+
+    def stream_tiles(self) -> tuple:
+        """How a run's stream is cut: into the fewest tiles of at most :attr:`stream_tile`, as even as they go.
+
+        Returns ``(longer, longer_count, shorter, shorter_count)``: ``longer_count`` tiles of ``longer`` positions,
+        then ``shorter_count >= 1`` of ``shorter = longer - 1`` (every tile is ``shorter`` long when
+        ``longer_count`` is 0). Even tiles, not full ones and a remainder: a short last tile drains its outputs
+        while the array has little left to compute, and fewer, longer tiles would then cost cycles.
+        """
+        count = -(-self.fold.t // self.stream_tile)
+        shorter, longer_count = np.divmod(self.fold.t, count)
+        return shorter + 1, longer_count, shorter, count - longer_count
 
     def with_stream(self, t: int | np.ndarray) -> "LayerMapping":
         """This mapping for a stream tile: the run's streamed dimension (``T``) cut to ``t``."""

@@ -129,31 +129,30 @@ def _tiled(lm: LayerMapping, arch: SystolicArray, a_unique: float | np.ndarray,
            interleave: bool = False) -> tuple[ComputeCounts, MemoryCounts]:
     """Native compute and memory of ``lm``'s runs, in the stream tiles that keep partial sums on chip.
 
-    The stream is ``full`` tiles of ``tile`` and, where it does not divide, one shorter tile of ``rest``; with
-    many layers or designs the rest is evaluated for all (a length of 1 where there is none) and counted where it
-    exists. Compute adds up tile by tile; memory (:func:`hwsim.sim.memory.gemm_memory`) takes the whole sequence,
-    whose tiles meet at their boundaries.
+    The stream is cut into tiles of two lengths (:meth:`~hwsim.mapping.LayerMapping.stream_tiles`); with many
+    layers or designs both are evaluated for all (a length of 1 where there is none) and counted where they exist.
+    Compute adds up tile by tile; memory (:func:`hwsim.sim.memory.gemm_memory`) takes the whole sequence, whose
+    tiles meet at their boundaries.
     """
-    tile = lm.stream_tile
-    full, rest = np.divmod(lm.fold.t, tile)
-    counts = gemm_compute(lm.with_stream(tile).with_repeat(lm.run.repeat * full), interleave=interleave)
-    has_rest = rest > 0
-    if np.any(has_rest):
-        rest_counts = gemm_compute(lm.with_stream(np.where(has_rest, rest, 1)), interleave=interleave)
-        counts = _add_rest(counts, rest_counts, has_rest)
+    longer, longer_count, shorter, shorter_count = lm.stream_tiles()
+    repeat = lm.run.repeat
+    counts = gemm_compute(lm.with_stream(shorter).with_repeat(repeat * shorter_count), interleave=interleave)
+    has_longer = longer_count > 0
+    if np.any(has_longer):
+        more = gemm_compute(lm.with_stream(longer).with_repeat(repeat * longer_count), interleave=interleave)
+        counts = _add_tiles(counts, more, has_longer)
     return counts, gemm_memory(lm, arch, a_unique=a_unique, interleave=interleave)
 
 
-def _add_rest(full: ComputeCounts, rest: ComputeCounts, has_rest) -> ComputeCounts:
-    """Counts of the full tiles plus, where ``has_rest``, the rest tile's; utilisation means are weighted by
-    folds."""
+def _add_tiles(counts: ComputeCounts, more: ComputeCounts, where) -> ComputeCounts:
+    """``counts`` plus, where ``where``, ``more``; utilisation means are weighted by folds."""
     total = {}
-    for f in fields(full):
-        a, b = getattr(full, f.name), getattr(rest, f.name)
+    for f in fields(counts):
+        a, b = getattr(counts, f.name), getattr(more, f.name)
         if f.name in ("mapping_efficiency", "compute_util"):
-            total[f.name] = np.where(has_rest, (a * full.folds + b * rest.folds) / (full.folds + rest.folds), a)
+            total[f.name] = np.where(where, (a * counts.folds + b * more.folds) / (counts.folds + more.folds), a)
         else:
-            total[f.name] = a + np.where(has_rest, b, 0)
+            total[f.name] = a + np.where(where, b, 0)
     return ComputeCounts(**total)
 
 

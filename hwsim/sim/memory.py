@@ -45,7 +45,9 @@ Closed form over folds
 ----------------------
 A run may have tens of thousands of folds per design, and a sweep many designs, so the sums over folds are not
 walked. Along each fold axis only folds ``0, 1, n-2, n-1`` differ from their neighbours; folds ``2 .. n-3`` are
-alike and fold 2 stands for all ``n - 4`` of them: 5 x 5 weighted representative folds. Runs come in three kinds
+alike and fold 2 stands for all ``n - 4`` of them: 5 x 5 weighted representative folds. (N:M sparse ws is the
+exception: where a row fold's rows fall among the N:M groups decides its activation windows, so its row folds are
+all counted.) Runs come in three kinds
 (a repeat's first tile, its later full tiles, its shorter last tile); their interiors do not depend on their
 neighbours, and the first and last steps of each run are corrected for the run before and after it (the writes it
 inherits, the tile it prefetches), counted per kind of neighbour. The model's numbers may be NumPy arrays, one
@@ -160,6 +162,13 @@ def _fold_slots(n: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and how many folds each stands for (0 where it does not exist or is another slot's), on a last axis of 5."""
     n = np.asarray(n)[..., None]
     return n * _SLOT_FROM_END + _SLOT_START, np.minimum(np.maximum(n - _SLOT_BEFORE, 0), _SLOT_CAP)
+
+
+def _every_fold(n: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every fold along a fold axis of ``n`` folds (padded to the longest with weight 0), like :func:`_fold_slots`."""
+    n = np.asarray(n)
+    index = np.arange(int(n.max()))
+    return np.broadcast_to(index, n.shape + index.shape), (index < n[..., None]).astype(np.int64)
 
 
 class _Layer:
@@ -284,7 +293,12 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     latency = np.asarray(0 if calc else arch.dram_latency_cycles, dtype=np.int64)
     bandwidth_g, latency_g = bandwidth[..., None, None], latency[..., None, None]  # against the fold grid
     fm = layer.fold
-    row_index, row_weight = _fold_slots(lm.fold.row_folds)
+    if lm.dense or layer.flow is not Dataflow.WEIGHT_STATIONARY:
+        row_index, row_weight = _fold_slots(lm.fold.row_folds)
+    else:
+        # N:M ws: a row fold's activation windows depend on where its rows fall among the groups (a group's rows
+        # may straddle folds, the partial group's window is shorter), so row folds are not alike: every one counts
+        row_index, row_weight = _every_fold(lm.fold.row_folds)
     col_index, col_weight = _fold_slots(lm.fold.col_folds)
     i, j = row_index[..., :, None], col_index[..., None, :]
     weight = row_weight[..., :, None] * col_weight[..., None, :]
@@ -335,44 +349,61 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
                   "ofmap": (weight * written).sum(axis=(-2, -1))}
         return corrected, (weight * compute).sum(axis=(-2, -1)), totals
 
-    tile = np.asarray(lm.stream_tile)
-    full, rest = np.divmod(np.asarray(lm.fold.t), tile)
-    has_rest = rest > 0
+    longer, longer_count, shorter, shorter_count = (np.asarray(x) for x in lm.stream_tiles())
     repeat = np.asarray(lm.run.repeat)
-    shared = layer.res_kept[..., 0, 0]
-    later_fetch = ~shared  # a repeat's later tiles fetch resident tiles only if they are not kept
-    first_run, first_compute, first_bytes = run(tile, True)
-    # what a run inherits from the one before (its last step's writes) and prefetches for the one after
-    w_full = layer.writes(last_i, last_j, tile[..., None, None])[..., 0, 0]
-    w_rest = layer.writes(last_i, last_j, np.where(has_rest, rest, 1)[..., None, None])[..., 0, 0]
-    w_last = np.where(has_rest, w_rest, w_full)  # a repeat's last run's
-    s_first = layer.resident_elements(zero_i, zero_j, True)[..., 0, 0]
+    # A repeat runs its first tile (K0, which fetches the resident tiles), then the rest of its longer tiles (A),
+    # then its shorter ones (B); every tile but K0 fetches resident tiles only if they are not kept.
+    first_len = np.where(longer_count > 0, longer, shorter)
+    a_count = np.maximum(longer_count - 1, 0)
+    b_count = shorter_count - (longer_count == 0)
+    last_len = np.where(b_count > 0, shorter, first_len)  # a repeat's last tile (all A tiles are first_len long)
+    later_fetch = ~layer.res_kept[..., 0, 0]
+
+    def tile_writes(t):  # what a tile's last step writes: what the next tile's first step inherits
+        return layer.writes(last_i, last_j, np.asarray(t)[..., None, None])[..., 0, 0]
+
+    s_first = layer.resident_elements(zero_i, zero_j, True)[..., 0, 0]  # what a first tile's first step needs
     s_later = s_first * later_fetch
-    runs_per_repeat = full + has_rest
-    more_runs = runs_per_repeat > 1
+    more_runs = (a_count + b_count) > 0
     more_repeats = repeat > 1
-    # A repeat's first run: the very first inherits nothing; the others inherit a repeat's last run's writes.
+    after_repeat = np.maximum(repeat - 1, 0)  # repeats followed by another
+
+    def tiles_of_a_kind(count, follows):
+        """Time of ``count`` tiles of one kind per repeat, with their neighbours: each inherits ``before`` written
+        elements (its first ``before_first``) and prefetches the next tile's resident tile (the next tile is one of
+        its kind, or if ``follows`` another later kind, else the next repeat's first tile, or nothing at the end)."""
+        def time(run, before, before_first=None):
+            first = before if before_first is None else before_first
+            middle = np.maximum(count - 2, 0) * run(before, s_later)
+            lone = count == 1
+            closing = np.where(follows, repeat * run(before, s_later),
+                               after_repeat * run(before, s_first) + run(before, 0))
+            opening = np.where(lone, 0, repeat * run(first, s_later))
+            lone_closing = np.where(follows, repeat * run(first, s_later),
+                                    after_repeat * run(first, s_first) + run(first, 0))
+            return np.where(count == 0, 0, np.where(lone, lone_closing, opening + repeat * middle + closing))
+        return time
+
+    first_run, first_compute, first_moved = run(first_len, True)
+    w_last = tile_writes(last_len)
+    # K0: the very first inherits nothing; the others inherit the previous repeat's last tile's writes
     time = first_run(0, np.where(more_runs, s_later, np.where(more_repeats, s_first, 0)))
     time = time + np.maximum(repeat - 2, 0) * first_run(w_last, np.where(more_runs, s_later, s_first))
     time = time + more_repeats * first_run(w_last, np.where(more_runs, s_later, 0))
     compute = repeat * first_compute
-    moved = {name: repeat * value for name, value in first_bytes.items()}
-    if np.any(full > 1):  # a repeat's later full tiles
-        later_run, later_compute, later_bytes = run(tile, later_fetch)
-        middle = np.maximum(full - 2, 0)  # tiles 1 .. full-2: followed by another later tile
-        time = time + repeat * middle * later_run(w_full, s_later)
-        # tile full-1: followed by the rest tile, or the next repeat's first tile, or nothing
-        last_full = np.where(has_rest, repeat * later_run(w_full, s_later),
-                             np.maximum(repeat - 1, 0) * later_run(w_full, s_first) + later_run(w_full, 0))
-        time = time + (full > 1) * last_full
-        count = repeat * np.maximum(full - 1, 0)
-        compute = compute + count * later_compute
-        moved = {name: moved[name] + count * later_bytes[name] for name in moved}
-    if np.any(has_rest):  # a repeat's shorter last tile
-        rest_run, rest_compute, rest_bytes = run(np.where(has_rest, rest, 1), later_fetch)
-        time = time + has_rest * (np.maximum(repeat - 1, 0) * rest_run(w_full, s_first) + rest_run(w_full, 0))
-        compute = compute + has_rest * repeat * rest_compute
-        moved = {name: moved[name] + has_rest * repeat * rest_bytes[name] for name in moved}
+    moved = {name: repeat * value for name, value in first_moved.items()}
+    for count, length, follows, before in ((a_count, longer, b_count > 0, tile_writes(longer)),
+                                           (b_count, shorter, np.zeros_like(b_count, bool), None)):
+        if not np.any(count > 0):
+            continue
+        tile_run, tile_compute, tile_moved = run(np.where(count > 0, length, 1), later_fetch)
+        if before is None:  # the first B tile follows K0 or an A tile (first_len long), the others a B tile
+            time = time + tiles_of_a_kind(count, follows)(tile_run, tile_writes(shorter), tile_writes(first_len))
+        else:
+            time = time + tiles_of_a_kind(count, follows)(tile_run, before)
+        compute = compute + repeat * count * tile_compute
+        moved = {name: moved[name] + repeat * count * tile_moved[name] for name in moved}
+
     def whole(x):  # totals are whole elements, made bytes once and rounded once: no order of summation matters
         return np.rint(x).astype(np.int64)
 

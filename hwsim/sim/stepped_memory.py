@@ -10,8 +10,9 @@ The model in words
 ------------------
 * **Stream tiles.** Weight and input stationary keep the partial sums of every row fold of a column fold in the
   ofmap SRAM. When there is more than one row fold and ``T * min(C, Sc)`` partial sums (``psum_bits`` each) exceed
-  half the ofmap SRAM, the stream is cut into tiles of ``floor(half / (min(C, Sc) * psum_bytes))`` positions (full
-  tiles first, then the rest). Output stationary accumulates in the PEs and never tiles.
+  half the ofmap SRAM, the stream is cut into the fewest tiles of at most ``floor(half / (min(C, Sc) *
+  psum_bytes))`` positions, as even as they go (lengths differing by one, the longer first). Output stationary
+  accumulates in the PEs and never tiles.
 * **Runs and steps.** Each repeat (a group not packed) runs each stream tile as one GEMM; every fold of every run
   (column fold outer, row fold inner) is one step. A step computes for ``L = 2R + C + t - 2`` cycles (``R + t``
   under SAT's interleave mapping, except a run's last step).
@@ -171,7 +172,7 @@ def step_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float = 1.0,
 
 
 def _stream_tiles(lm: LayerMapping, arch: SystolicArray) -> list[tuple[int, int]]:
-    """``(first stream position, length)`` of each stream tile of a run: full tiles, then the rest."""
+    """``(first stream position, length)`` of each stream tile of a run: the fewest, as even as they go."""
     fold = lm.fold
     if lm.dataflow is OS or fold.row_folds == 1:
         return [(0, fold.t)]
@@ -183,7 +184,9 @@ def _stream_tiles(lm: LayerMapping, arch: SystolicArray) -> list[tuple[int, int]
     if t_tile < 1:
         raise InputError(f"one stream position's partial sums ({row_bytes} bytes) do not fit half of the ofmap SRAM",
                          field="ofmap_sram_kib", value=arch.ofmap_sram_kib)
-    return [(s0, min(t_tile, fold.t - s0)) for s0 in range(0, fold.t, t_tile)]
+    count = math.ceil(fold.t / t_tile)  # the fewest tiles no longer than t_tile, as even as they go, longer first
+    lengths = [fold.t // count + 1] * (fold.t % count) + [fold.t // count] * (count - fold.t % count)
+    return [(sum(lengths[:i]), length) for i, length in enumerate(lengths)]
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def walk_every_step(gemm: GemmDims, arch: SystolicArray, a_unique: float) -> Mem
     tile = fm.t
     if flow is not OS and fm.row_folds > 1:
         tile = min(fm.t, int(half["ofmap"] // (min(fm.cols, fm.sc) * arch.psum_bits / 8)))
-    lengths = [tile] * (fm.t // tile) + ([fm.t % tile] if fm.t % tile else [])
+    count = -(-fm.t // tile)  # the fewest tiles, as even as they go: the longer ones first
+    lengths = [fm.t // count + 1] * (fm.t % count) + [fm.t // count] * (count - fm.t % count)
     steps = []  # (compute cycles, ifmap bytes, filter bytes, resident bytes, written bytes)
     for _ in range(gemm.repeat):
         for tau, t in enumerate(lengths):

@@ -2,7 +2,9 @@
 
 * cycles are at least the compute cycles (stalls are never negative);
 * the layer's cycles, prefetch and drain included, are at least its DRAM bytes / bandwidth;
-* more bandwidth, more SRAM (any of the three) or less DRAM latency never costs cycles or DRAM bytes;
+* more bandwidth, more SRAM (any of the three) or less DRAM latency never costs cycles (``Total Cycles``: compute
+  and stalls) or DRAM bytes; prefetch and drain included too, but for the ofmap SRAM: a bigger one cuts the stream
+  into fewer, longer tiles, and the last tile's outputs, drained after the last fold, take longer;
 * DRAM moves every operand's distinct elements at least once (a convolution's pixels, its weights, its outputs);
 * with unlimited bandwidth and SRAM the cycles are the compute-only model's (every fold of the untiled GEMM).
 
@@ -11,7 +13,6 @@ The exact model is the stepped reference's (``tests/properties/test_memory_model
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from hypothesis import assume, given
@@ -80,7 +81,9 @@ def test_cycles_cover_compute_and_dram_time(case):
     compute, memory = pair
     assert memory.stall_cycles >= 0 and memory.prefetch_cycles >= 0 and memory.drain_cycles >= 0
     moved = sum(dram(memory))
-    assert cycles(pair) >= math.ceil(moved / case["arch"].dram_bandwidth_bytes_per_cycle) - 1e-9 * moved
+    # the totals are rounded to whole bytes once each: a distinct-pixel share of an ifmap moves fractional bytes
+    rounding = 0 if case["a_unique"] == 1.0 else 0.5
+    assert cycles(pair) * case["arch"].dram_bandwidth_bytes_per_cycle >= (moved - rounding) * (1 - 1e-12)
 
 
 @given(layers(), st.sampled_from(["bandwidth", "ifmap", "filter", "ofmap", "latency"]), st.floats(1.01, 16))
@@ -93,8 +96,9 @@ def test_more_bandwidth_or_sram_never_costs_cycles_or_bytes(case, what, factor):
     value = getattr(arch, field) * factor if what != "latency" else arch.dram_latency_cycles // 2
     better = counts(case, replace(arch, **{field: value}))
     assert better is not None  # what fitted still fits
-    assert cycles(better) <= cycles(pair)
-    assert better[0].cycles + better[1].stall_cycles <= pair[0].cycles + pair[1].stall_cycles
+    assert better[0].cycles + better[1].stall_cycles <= pair[0].cycles + pair[1].stall_cycles  # Total Cycles
+    if what != "ofmap":
+        assert cycles(better) <= cycles(pair)  # prefetch and drain included
     assert all(b <= a for a, b in zip(dram(pair[1]), dram(better[1])))
 
 

@@ -43,8 +43,9 @@ def cases(draw, flow: str):
     pack = not sparse and draw(st.integers(0, 2)) == 0
     rows, cols = draw(st.integers(2 if pack else 1, 8)), draw(st.integers(2 if pack else 1, 8))
     repeat = draw(st.integers(2, 3)) if pack else draw(st.integers(1, 3))
-    # Up to 4 folds along each array dimension and a stream of up to 40 keep an example to a few thousand cycles.
-    on_rows, on_cols = st.integers(1, min(40, 4 * rows)), st.integers(1, min(40, 4 * cols))
+    # Up to 8 folds along each array dimension (more than 4, so that the closed form's representative interior
+    # folds stand for several) and a stream of up to 40 keep an example to a few thousand cycles.
+    on_rows, on_cols = st.integers(1, min(48, 8 * rows)), st.integers(1, min(48, 8 * cols))
     m, k, n = (draw(d) for d in {"ws": (st.integers(1, 40), on_rows, on_cols),
                                  "os": (on_rows, st.integers(1, 40), on_cols),
                                  "is": (on_cols, on_rows, st.integers(1, 40))}[flow])
