@@ -329,19 +329,24 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
         busy = (weight * np.maximum(compute, phase(inherited, ifmap, filt, prefetched))).sum(axis=(-2, -1))
         resident = layer.resident_elements(i, j, fetch)
 
-        def step(si, sj, before, after):  # one step's time, given what it inherits and prefetches
-            before, after = np.asarray(before)[..., None, None], np.asarray(after)[..., None, None]
-            a, b = layer.streamed(si, sj, t)
-            return np.maximum(layer.compute(si, sj, t), phase(before, a, b, after))[..., 0, 0]
+        first_after = np.where(single[..., 0, 0], 0, _first_next(layer, fetch))[..., None, None]
+        last_before = layer.writes(*_last_prev(layer), t) * ~single
+        # the run's first and last steps: all they need but what they inherit and prefetch, on a (1, 1) grid
+        ends = [(layer.compute(si, sj, t), *layer.streamed(si, sj, t)) for si, sj in ((zero_i, zero_j),
+                                                                                      (last_i, last_j))]
 
-        first_after = np.where(single[..., 0, 0], 0, _first_next(layer, fetch))
-        last_before = layer.writes(*_last_prev(layer), t)[..., 0, 0] * ~single[..., 0, 0]
+        def step(end, before, after):  # a first or last step's time, given what it inherits and prefetches
+            compute_cycles, a, b = end
+            return np.maximum(compute_cycles, phase(before, a, b, after))[..., 0, 0]
+
+        base_first, base_last = step(ends[0], 0, first_after), step(ends[1], last_before, 0)
 
         def corrected(before, after):
-            """The run's time when it inherits ``before`` written elements and prefetches ``after`` elements."""
-            first = step(zero_i, zero_j, before, np.where(single[..., 0, 0], after, first_after)) \
-                - step(zero_i, zero_j, 0, first_after)
-            last = step(last_i, last_j, last_before, after) - step(last_i, last_j, last_before, 0)
+            """The run's time when it inherits ``before`` written elements and prefetches ``after`` elements
+            (arrays over the layer's numbers, with any number of leading axes: contexts evaluated at once)."""
+            before, after = np.asarray(before)[..., None, None], np.asarray(after)[..., None, None]
+            first = step(ends[0], before, np.where(single, after, first_after)) - base_first
+            last = step(ends[1], last_before, after) - base_last
             return busy + first + np.where(single[..., 0, 0], 0, last)
 
         totals = {"ifmap": (weight * (ifmap + (resident if layer.resident == "ifmap" else 0))).sum(axis=(-2, -1)),
@@ -368,39 +373,41 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     more_repeats = repeat > 1
     after_repeat = np.maximum(repeat - 1, 0)  # repeats followed by another
 
-    def tiles_of_a_kind(count, follows):
-        """Time of ``count`` tiles of one kind per repeat, with their neighbours: each inherits ``before`` written
-        elements (its first ``before_first``) and prefetches the next tile's resident tile (the next tile is one of
-        its kind, or if ``follows`` another later kind, else the next repeat's first tile, or nothing at the end)."""
-        def time(run, before, before_first=None):
-            first = before if before_first is None else before_first
-            middle = np.maximum(count - 2, 0) * run(before, s_later)
-            lone = count == 1
-            closing = np.where(follows, repeat * run(before, s_later),
-                               after_repeat * run(before, s_first) + run(before, 0))
-            opening = np.where(lone, 0, repeat * run(first, s_later))
-            lone_closing = np.where(follows, repeat * run(first, s_later),
-                                    after_repeat * run(first, s_first) + run(first, 0))
-            return np.where(count == 0, 0, np.where(lone, lone_closing, opening + repeat * middle + closing))
-        return time
+    def contexts(run, *cases):
+        """Sum of ``count`` runs for each ``(before, after, count)`` case, all cases in one evaluation."""
+        items = np.broadcast_arrays(*(x for case in cases for x in case))  # every number to one shape
+        before, after, count = (np.stack(items[k::3]) for k in range(3))
+        return (count * run(before, after)).sum(axis=0)
 
     first_run, first_compute, first_moved = run(first_len, True)
     w_last = tile_writes(last_len)
-    # K0: the very first inherits nothing; the others inherit the previous repeat's last tile's writes
-    time = first_run(0, np.where(more_runs, s_later, np.where(more_repeats, s_first, 0)))
-    time = time + np.maximum(repeat - 2, 0) * first_run(w_last, np.where(more_runs, s_later, s_first))
-    time = time + more_repeats * first_run(w_last, np.where(more_runs, s_later, 0))
+    # A repeat's first tile: the very first inherits nothing, the others the previous repeat's last tile's writes;
+    # it prefetches for the repeat's next tile, or the next repeat's first tile, or nothing at the very end.
+    time = contexts(first_run,
+                    (0, np.where(more_runs, s_later, np.where(more_repeats, s_first, 0)), 1),
+                    (w_last, np.where(more_runs, s_later, s_first), np.maximum(repeat - 2, 0)),
+                    (w_last, np.where(more_runs, s_later, 0), more_repeats))
     compute = repeat * first_compute
     moved = {name: repeat * value for name, value in first_moved.items()}
-    for count, length, follows, before in ((a_count, longer, b_count > 0, tile_writes(longer)),
-                                           (b_count, shorter, np.zeros_like(b_count, bool), None)):
+    # The longer tiles after the first (A), then the shorter ones (B). Per repeat, a kind's first tile inherits from
+    # the tile before the kind (first_len long), the others from one of its own; each prefetches for the next tile,
+    # the last of the kind for the next kind (``follows``) or the next repeat's first tile or nothing at the end.
+    for count, length, follows in ((a_count, longer, b_count > 0), (b_count, shorter, np.zeros_like(b_count, bool))):
         if not np.any(count > 0):
             continue
         tile_run, tile_compute, tile_moved = run(np.where(count > 0, length, 1), later_fetch)
-        if before is None:  # the first B tile follows K0 or an A tile (first_len long), the others a B tile
-            time = time + tiles_of_a_kind(count, follows)(tile_run, tile_writes(shorter), tile_writes(first_len))
-        else:
-            time = time + tiles_of_a_kind(count, follows)(tile_run, before)
+        before_first, before = tile_writes(first_len), tile_writes(length)
+        lone, several = count == 1, count > 1
+        ends_repeat = ~follows
+        time = time + contexts(
+            tile_run,
+            (before_first, s_later, repeat * (lone & follows) + repeat * several),
+            (before_first, s_first, after_repeat * (lone & ends_repeat)),
+            (before_first, 0, lone & ends_repeat),
+            (before, s_later, repeat * several * (np.maximum(count - 2, 0) + follows)),
+            (before, s_first, after_repeat * (several & ends_repeat)),
+            (before, 0, several & ends_repeat),
+        )
         compute = compute + repeat * count * tile_compute
         moved = {name: moved[name] + repeat * count * tile_moved[name] for name in moved}
 
