@@ -23,6 +23,7 @@ from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts, gemm_compute
 from hwsim.sim.counts import LayerCounts
 from hwsim.sim.memory import MemoryCounts, check_fits, fits, gemm_memory, transfer_memory
+from hwsim.sim.scalesim_memory import scalesim_memory
 from hwsim.workload.lowering import GemmDims
 from hwsim.workload.network import LayerStats, Network
 
@@ -64,7 +65,7 @@ def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     ``interleave`` is SAT's interleave mapping (:func:`hwsim.sim.compute.gemm_compute`).
     """
     if compat:
-        return gemm_compute(lm, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
+        return gemm_compute(lm, compat=True), scalesim_memory(lm, arch, a_unique=a_unique)
     return _tiled(lm, arch, a_unique, interleave)
 
 

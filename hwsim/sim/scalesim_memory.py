@@ -1,0 +1,289 @@
+"""SCALE-Sim 3.0.0's DRAM side, for ``--compat scalesim``: DRAM reads and writes, stalls and the prefetch/drain.
+
+SCALE-Sim runs its compute model first and writes, per cycle, which words the array asks for (its demand
+matrices); its memory model then serves those words through three double-buffered SRAMs. What follows is what that
+memory model does, restated as counts (the behaviour is re-derived here; no SCALE-Sim code is used). Its words are
+one byte; hwsim's are the operand widths, so the counts below are words and leave this module as bytes.
+
+Every SRAM splits its ``S`` words into an active half and a prefetch/drain half: ``A = ceil(S / 2)`` and
+``S - A`` (``single_layer_sim.run`` passes the fraction 0.5 to all three buffers).
+
+Reads, ``InterfaceBandwidth: CALC``
+-----------------------------------
+The read buffers never stall; they only count. Words enter the buffer in sets of ``s = floor(S / 100)``; once 50
+sets (``W = 50 s`` new words) have entered, the buffer forgets everything it holds and starts again empty. A
+demanded word is fetched (one DRAM read) unless it entered since the last such reset. Per operand the demand is
+a few *blocks*, each a run of ``D`` distinct words read in the same order ``n`` times, block after block with no
+word in common:
+
+====  ===============================  ============================================================
+flow  ifmap (``M x K``)                filter (``K x N``)
+====  ===============================  ============================================================
+ws    ``D = M K``, ``n`` = column folds   ``D = K N``, ``n = 1`` (each fold reads its own tile)
+is    ``D = M K``, ``n = 1``              ``D = K N``, ``n`` = column folds
+os    ``D = M K``, ``n`` = column folds   one block per column fold ``j``: ``D = K c_j``, ``n`` = row folds
+====  ===============================  ============================================================
+
+With ``c`` words already in since the last reset, a block costs (closed form of the reset rule):
+
+* ``D >= W``: every read misses (a word returns only after ``D`` others, past a reset): ``n D``;
+  ``c`` becomes ``(c + n D) mod W``.
+* ``D < W`` and ``c + D < W``: the block fits before the next reset: ``D``; ``c`` becomes ``c + D``.
+* otherwise a reset falls inside the first pass, ``e = c + D - W`` words after it; the second pass re-reads the
+  ``D - e`` words from before it and then the block stays: ``D + (D - e)`` (``D`` alone if ``n = 1``).
+
+A convolution's ifmap blocks are not runs of distinct words: overlapping windows read a pixel several times per
+pass, in an order only the window geometry gives, and the GEMM this module sees does not carry it. There the
+distinct words ``U = a_unique M K`` are used: ``U`` reads when ``U < W`` (exact: nothing is ever forgotten);
+otherwise ws reads every demanded word (exact when a fold's rows are channels of one filter tap, i.e. at least
+``R`` input channels) and is/os read each pixel once per pass (an estimate).
+
+The DRAM read trace starts before compute: the first 50 sets (or, when fewer words are ever read, all of them,
+rounded up to whole sets) arrive at 10 words per cycle ending just before the operand's first demand (ws: the
+ifmap's at cycle ``R``, the filter's at 0; is: the filter's at ``R``; os: both at 0); with fewer than 50 sets the
+trace instead ends at cycle 0. ``Total Cycles (incl. prefetch)`` counts from the earlier of the two starts.
+
+Writes
+------
+Outputs enter the ofmap buffer as lines of ``w`` words (CALC: the array width ``C``; USER: ``Bandwidth``). When
+more than ``S - A`` words wait and no drain is running, the buffer closes its current line (even if short) and
+drains the next ``ceil((S - A) / w)`` lines at one line per cycle; a drain counts its lines as full except the
+last, so a short line inside a batch adds its empty slots to the DRAM writes (hence SCALE-Sim's ``C - 1`` extra
+writes on most ws/is layers). After the last output every remaining line drains, one per cycle, from the last
+cycle on: the run ends at the last line's cycle. A drain that is still running when the next should start makes
+that one wait (triggers are placed on the cycles of the ofmap demand: fold by fold, skewed, as the compute model
+lays it). While a drain runs the array stalls when the buffer is full.
+
+Reads, ``InterfaceBandwidth: USER``
+-----------------------------------
+The read buffers then hold whole sets of ``ceil(S / 100)`` words of the operand's fetch order; 50 sets are
+active. The active half is fetched before compute (``ceil(A / Bandwidth)`` lines of ``Bandwidth`` words, all
+counted); a demanded word outside the active sets makes the window move on by 50 sets (circularly), fetching
+``ceil((S - A) / Bandwidth)`` full lines, one per cycle, one cycle after the previous fetch. A fetch that ends
+``x > 0`` cycles after the demand's cycle stalls the array ``2x`` cycles (``read_buffer.service_reads`` adds the
+wait to its offset twice); the stall of a cycle is the largest of the three buffers'.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwsim.arch.systolic import SystolicArray
+from hwsim.mapping import LayerMapping
+from hwsim.sim.memory import MemoryCounts
+from hwsim.types import Dataflow
+
+_ACTIVE_FRACTION = 0.5  # single_layer_sim.run: active_buf_frac for the read and the write buffers
+_SETS = 100  # the read buffers' capacity is kept as 100 sets of words
+_ACTIVE_SETS = round(_ACTIVE_FRACTION * _SETS)
+_CALC_READ_WORDS_PER_CYCLE = 10  # CALC's read-buffer bandwidth ("arbitrary", single_layer_sim.run)
+
+
+def scalesim_memory(lm: LayerMapping, arch: SystolicArray, *,
+                    a_unique: float | np.ndarray = 1.0) -> MemoryCounts:
+    """SCALE-Sim 3.0.0's DRAM counts of the runs ``lm`` lays on ``arch`` (module docstring).
+
+    ``lm``'s numbers may be arrays (one entry per layer, :func:`hwsim.sim.engine.simulate_layers`); each entry is
+    evaluated on its own (SCALE-Sim's buffers have no closed form over layers) and the counts are arrays of that
+    shape. ``a_unique`` is the layer's distinct ifmap words over its ``M K`` (1 for a GEMM). Each repeat of a run
+    is one SCALE-Sim layer. ``stall_cycles`` come on top of the compute cycles (SCALE-Sim's ``Total Cycles``);
+    ``prefetch_cycles + drain_cycles`` make that total SCALE-Sim's ``Total Cycles (incl. prefetch)``.
+    """
+    fm, run = lm.fold, lm.run
+    shape = np.broadcast(run.m, run.n, run.k, run.repeat, fm.sr, fm.sc, fm.t, a_unique).shape
+    columns = [np.broadcast_to(np.asarray(x), shape).ravel()
+               for x in (run.m, run.n, run.k, run.repeat, fm.sr, fm.sc, fm.t, a_unique)]
+    out = np.array([_layer(fm.dataflow, int(m), int(n), int(k), int(sr), int(sc), int(t), float(a), arch)
+                    for m, n, k, _r, sr, sc, t, a in zip(*columns)], dtype=np.int64).reshape(*shape, 6)
+    repeat = np.asarray(run.repeat)
+    ifmap_w, filter_w, ofmap_w, stall, prefetch, drain = (out[..., i] * repeat for i in range(6))
+    if not shape:
+        ifmap_w, filter_w, ofmap_w, stall, prefetch, drain = (int(x) for x in
+                                                               (ifmap_w, filter_w, ofmap_w, stall, prefetch, drain))
+    return MemoryCounts(
+        ifmap_dram_read_bytes=ifmap_w * arch.ifmap_bits // 8,
+        filter_dram_read_bytes=filter_w * arch.filter_bits // 8,
+        ofmap_dram_write_bytes=ofmap_w * arch.ofmap_bits // 8,
+        ofmap_dram_read_bytes=0 * ifmap_w,
+        stall_cycles=stall,
+        prefetch_cycles=prefetch,
+        drain_cycles=drain,
+    )
+
+
+def _words(kib: float, bits: int) -> int:
+    """An SRAM's capacity in words of ``bits`` (SCALE-Sim: bytes, its word being one byte)."""
+    return math.floor(kib * 1024 * 8 / bits)
+
+
+def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int, a_unique: float,
+           arch: SystolicArray) -> tuple[int, int, int, int, int, int]:
+    """One run: (ifmap reads, filter reads, ofmap writes) in words, stall, prefetch and drain cycles."""
+    rows, cols = arch.rows, arch.cols
+    row_folds, col_folds = -(-sr // rows), -(-sc // cols)
+    ifmap_words = _words(arch.ifmap_sram_kib, arch.ifmap_bits)
+    filter_words = _words(arch.filter_sram_kib, arch.filter_bits)
+    ofmap_words = _words(arch.ofmap_sram_kib, arch.ofmap_bits)
+    ifmap_blocks, filter_blocks = _blocks(dataflow, m, n, k, t, rows, cols, row_folds, col_folds)
+    first_ifmap, first_filter = {Dataflow.WEIGHT_STATIONARY: (rows, 0), Dataflow.INPUT_STATIONARY: (0, rows),
+                                 Dataflow.OUTPUT_STATIONARY: (0, 0)}[dataflow]
+    ifmap_reads, ifmap_start = _calc_reads(ifmap_blocks, ifmap_words, first_ifmap,
+                                           distinct=a_unique * m * k if a_unique < 1 else None,
+                                           every_word=dataflow is Dataflow.WEIGHT_STATIONARY)
+    filter_reads, filter_start = _calc_reads(filter_blocks, filter_words, first_filter)
+    fold_length = t + rows + cols - 2 if dataflow is Dataflow.OUTPUT_STATIONARY else 2 * rows + cols + t - 2
+    last_cycle = row_folds * col_folds * fold_length - 1
+    line = cols
+    writes, stop = _write_buffer(_OfmapDemand(dataflow, rows, cols, sr, sc, t), ofmap_words, line, last_cycle)
+    start = min(ifmap_start, filter_start)
+    return ifmap_reads, filter_reads, writes, 0, -start, stop - last_cycle
+
+
+def _blocks(dataflow: Dataflow, m: int, n: int, k: int, t: int, rows: int, cols: int, row_folds: int,
+            col_folds: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The ifmap's and the filter's demand as blocks ``(D distinct words, passes)`` (module docstring table)."""
+    if dataflow is Dataflow.WEIGHT_STATIONARY:
+        return [(m * k, col_folds)], [(k * n, 1)]
+    if dataflow is Dataflow.INPUT_STATIONARY:
+        return [(m * k, 1)], [(k * n, col_folds)]
+    return [(m * k, col_folds)], [(t * min(cols, n - j * cols), row_folds) for j in range(col_folds)]
+
+
+def _calc_reads(blocks: list[tuple[int, int]], words: int, first_demand: int, *, distinct: float | None = None,
+                every_word: bool = False) -> tuple[int, int]:
+    """CALC: DRAM reads of one operand's blocks and the cycle its DRAM trace starts (module docstring)."""
+    per_set = words // _SETS
+    reset = _ACTIVE_SETS * per_set
+    if distinct is not None:  # a convolution's ifmap: only its distinct words are known
+        distinct = round(distinct)
+        if distinct < reset:
+            reads = distinct
+        elif every_word:
+            reads = sum(d * passes for d, passes in blocks)
+        else:
+            reads = sum(_block_misses(0, distinct, passes, reset)[0] for _d, passes in blocks)
+    else:
+        reads, held = 0, 0
+        for d, passes in blocks:
+            misses, held = _block_misses(held, d, passes, reset)
+            reads += misses
+    if reads >= reset:
+        start = first_demand - math.ceil(reset / _CALC_READ_WORDS_PER_CYCLE)
+    else:
+        start = -math.ceil(-(-reads // per_set) * per_set / _CALC_READ_WORDS_PER_CYCLE) if per_set else 0
+    return reads, start
+
+
+def _block_misses(held: int, d: int, passes: int, reset: int) -> tuple[int, int]:
+    """Misses of ``passes`` passes over ``d`` distinct words with ``held`` words in since the last reset, and the
+    words in after it."""
+    if d >= reset:
+        return passes * d, (held + passes * d) % reset
+    if held + d < reset:
+        return d, held + d
+    after = held + d - reset
+    if passes == 1:
+        return d, after
+    return d + (d - after), d
+
+
+class _OfmapDemand:
+    """Where the array's output words fall in time: SCALE-Sim's ofmap demand, fold by fold (column fold outer).
+
+    In a fold, output ``(a, j)`` (``j`` the array column, ``a`` the stream position; os: the array row, the tile
+    flipped so used rows come last) is written at the fold's cycle ``base + a + j``.
+    """
+
+    def __init__(self, dataflow: Dataflow, rows: int, cols: int, sr: int, sc: int, t: int):
+        row_folds, col_folds = -(-sr // rows), -(-sc // cols)
+        fold_cols = np.repeat(np.minimum(cols, sc - cols * np.arange(col_folds)), row_folds)
+        if dataflow is Dataflow.OUTPUT_STATIONARY:
+            self.length = t + rows + cols - 2
+            heights = np.tile(np.minimum(rows, sr - rows * np.arange(row_folds)), col_folds)
+            self.first = (t - 1) + (rows - heights)  # the flipped tile's first used row
+        else:
+            self.length = 2 * rows + cols + t - 2
+            heights = np.full(row_folds * col_folds, t)
+            self.first = np.full(row_folds * col_folds, 2 * rows - 1)
+        self.cols, self.heights = fold_cols, heights
+        self.before = np.concatenate(([0], np.cumsum(fold_cols * heights)))  # words before each fold
+        self.total = int(self.before[-1])
+
+    def _in_fold(self, f: int, cycle: int) -> int:
+        """Words fold ``f`` writes at its cycles ``0 .. cycle``."""
+        j = np.arange(self.cols[f])
+        return int(np.clip(cycle - self.first[f] - j + 1, 0, self.heights[f]).sum())
+
+    def written_before(self, cycle: int) -> int:
+        """Words written before ``cycle`` (compute cycles, no stalls)."""
+        f = min(cycle // self.length, len(self.cols))
+        if f == len(self.cols):
+            return self.total
+        return int(self.before[f]) + self._in_fold(f, cycle - f * self.length - 1)
+
+    def cycle_of(self, word: int) -> int:
+        """The cycle the ``word``-th output (1-based) is written."""
+        f = int(np.searchsorted(self.before, word) - 1)
+        need = word - int(self.before[f])
+        lo, hi = 0, self.length - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._in_fold(f, mid) >= need:
+                hi = mid
+            else:
+                lo = mid + 1
+        return f * self.length + lo
+
+
+def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int) -> tuple[int, int]:
+    """DRAM writes (words, short lines' empty slots included) and the cycle of the last write."""
+    active = math.ceil(words * _ACTIVE_FRACTION)
+    batch = -(-(words - active) // line)  # lines per drain
+    total = demand.total
+    free, stored, open_words = words, 0, 0  # free slots as the buffer counts them; words in; words of the open line
+    lines, short, drained = 0, {}, 0  # closed lines, their short ones {index: words}, lines drained
+    writes, drain_end = 0, -1
+
+    def take() -> tuple[int, int]:
+        """Drain the next batch: (lines, DRAM writes counted)."""
+        nonlocal drained
+        taken = min(batch, lines - drained)
+        last = drained + taken - 1
+        drained += taken
+        return taken, taken * line - (line - short.get(last, line))
+
+    while True:
+        trigger = stored + free - active + 1  # the word that leaves fewer than `active` free slots
+        if trigger > total:
+            break
+        cycle = demand.cycle_of(trigger)
+        if cycle < drain_end:  # a drain is running: the next word at or after its end triggers
+            trigger = max(trigger, demand.written_before(drain_end) + 1)
+            if trigger > total:
+                break
+            cycle = demand.cycle_of(trigger)
+        free -= trigger - stored
+        full, open_words = divmod(open_words + trigger - stored, line)
+        lines += full
+        stored = trigger
+        if open_words:
+            short[lines] = open_words
+            lines, open_words = lines + 1, 0
+        taken, count = take()
+        writes += count
+        free += count
+        drain_end = cycle + taken - 1
+    full, open_words = divmod(open_words + total - stored, line)
+    lines += full
+    if open_words:
+        short[lines] = open_words
+        lines += 1
+    left = lines - drained
+    stop = drain_end
+    while drained < lines:
+        writes += take()[1]
+    if left:
+        stop = max(stop, last_cycle + left - 1)
+    return writes, stop
