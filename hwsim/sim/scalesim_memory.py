@@ -123,22 +123,132 @@ def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int,
     """One run: (ifmap reads, filter reads, ofmap writes) in words, stall, prefetch and drain cycles."""
     rows, cols = arch.rows, arch.cols
     row_folds, col_folds = -(-sr // rows), -(-sc // cols)
-    ifmap_words = _words(arch.ifmap_sram_kib, arch.ifmap_bits)
-    filter_words = _words(arch.filter_sram_kib, arch.filter_bits)
+    sizes = [_words(arch.ifmap_sram_kib, arch.ifmap_bits), _words(arch.filter_sram_kib, arch.filter_bits)]
     ofmap_words = _words(arch.ofmap_sram_kib, arch.ofmap_bits)
+    demand = _OfmapDemand(dataflow, rows, cols, sr, sc, t)
+    last_cycle = row_folds * col_folds * demand.length - 1
+    if arch.interface_bandwidth == "USER":
+        bits = (arch.ifmap_bits, arch.filter_bits, arch.ofmap_bits)
+        # SCALE-Sim's Bandwidth is whole words per cycle
+        per_cycle = [max(1, math.floor(arch.dram_bandwidth_bytes_per_cycle * 8 / b)) for b in bits]
+        folds = _read_folds(dataflow, sr, sc, t, rows, cols)
+        reads, starts, events = [], [], []
+        for operand in range(2):
+            count, start, advances = _user_reads(*folds[operand], sizes[operand], per_cycle[operand], demand.length)
+            reads.append(count)
+            starts.append(start)
+            events += [(cycle, operand, done) for cycle, done in advances]
+        stall = _read_stalls(events)
+        writes, stop, write_stall = _write_buffer(demand, ofmap_words, per_cycle[2], last_cycle + stall,
+                                                  stall_when_full=True)
+        stall += write_stall
+        return reads[0], reads[1], writes, stall, -min(starts), stop - (last_cycle + stall)
     ifmap_blocks, filter_blocks = _blocks(dataflow, m, n, k, t, rows, cols, row_folds, col_folds)
     first_ifmap, first_filter = {Dataflow.WEIGHT_STATIONARY: (rows, 0), Dataflow.INPUT_STATIONARY: (0, rows),
                                  Dataflow.OUTPUT_STATIONARY: (0, 0)}[dataflow]
-    ifmap_reads, ifmap_start = _calc_reads(ifmap_blocks, ifmap_words, first_ifmap,
+    ifmap_reads, ifmap_start = _calc_reads(ifmap_blocks, sizes[0], first_ifmap,
                                            distinct=a_unique * m * k if a_unique < 1 else None,
                                            every_word=dataflow is Dataflow.WEIGHT_STATIONARY)
-    filter_reads, filter_start = _calc_reads(filter_blocks, filter_words, first_filter)
-    fold_length = t + rows + cols - 2 if dataflow is Dataflow.OUTPUT_STATIONARY else 2 * rows + cols + t - 2
-    last_cycle = row_folds * col_folds * fold_length - 1
-    line = cols
-    writes, stop = _write_buffer(_OfmapDemand(dataflow, rows, cols, sr, sc, t), ofmap_words, line, last_cycle)
-    start = min(ifmap_start, filter_start)
-    return ifmap_reads, filter_reads, writes, 0, -start, stop - last_cycle
+    filter_reads, filter_start = _calc_reads(filter_blocks, sizes[1], first_filter)
+    writes, stop, _ = _write_buffer(demand, ofmap_words, cols, last_cycle)
+    return ifmap_reads, filter_reads, writes, 0, -min(ifmap_start, filter_start), stop - last_cycle
+
+
+def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
+                cols: int) -> tuple[tuple[list[tuple[int, int, int, int]], int], ...]:
+    """USER: per operand, its folds (in fold order) as ``(first word, words, lanes, first cycle)`` and the size of
+    its fetch matrix (words and the empty slots of partly used folds).
+
+    A fold's entry says where its words sit in the operand's fetch order and over how many lanes (array rows or
+    columns) its skewed demand spreads them from its first cycle on (``lanes = 0``: a resident tile, loaded from
+    its first cycle)."""
+    row_folds, col_folds = -(-sr // rows), -(-sc // cols)
+    by_rows, by_cols = row_folds * rows * t, col_folds * cols * sr  # T x Sr by row fold, Sr x Sc by column fold
+    ifmap, filt = [], []
+    for j in range(col_folds):
+        c = min(cols, sc - cols * j)
+        for i in range(row_folds):
+            r = min(rows, sr - rows * i)
+            streamed_rows = (i * t * rows, t * r, r, rows)  # a T x Sr operand, its row folds one after another
+            resident = (sr * cols * j + i * rows * c, r * c, 0, rows - r)  # an Sr x Sc operand, by column fold
+            if dataflow is Dataflow.WEIGHT_STATIONARY:
+                ifmap.append(streamed_rows)
+                filt.append(resident)
+            elif dataflow is Dataflow.INPUT_STATIONARY:
+                ifmap.append(resident)
+                filt.append(streamed_rows)
+            else:  # os: the filter is T x Sc, by column fold, both streamed from cycle 0
+                ifmap.append((i * t * rows, t * r, r, 0))
+                filt.append((j * t * cols, t * c, c, 0))
+    sizes = {Dataflow.WEIGHT_STATIONARY: (by_rows, by_cols), Dataflow.INPUT_STATIONARY: (by_cols, by_rows),
+             Dataflow.OUTPUT_STATIONARY: (by_rows, col_folds * cols * t)}[dataflow]
+    return (ifmap, sizes[0]), (filt, sizes[1])
+
+
+def _user_reads(folds: list[tuple[int, int, int, int]], fetch_size: int, words: int, per_cycle: int,
+                fold_length: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """USER: one operand's DRAM reads (words), the cycle its DRAM trace starts, and each window move as
+    ``(demand cycle, cycle its fetch ends)`` (module docstring)."""
+    per_set = -(-words // _SETS)
+    active = math.ceil(words * _ACTIVE_FRACTION)
+    total = max(w0 + count for w0, count, _lanes, _first in folds)  # words in the fetch order
+    sets = total // per_set + 1
+    held = min(-(-active // per_set), sets)
+    step = min(-(-(words - active) // per_set), sets - held)
+    first_lines = min(-(-active // per_cycle), -(-fetch_size // per_cycle))
+    fetch_lines = -(-(words - active) // per_cycle)
+    window, moves = 0, []
+    for f, (w0, count, lanes, first) in enumerate(folds):
+        x, last = w0 // per_set, (w0 + count - 1) // per_set
+        while x <= last:
+            inside = (x - window) % sets
+            if inside < held:
+                x += held - inside
+                continue
+            window = (window + step) % sets
+            skew = _lane_cycle(max(0, x * per_set - w0), lanes, count) if lanes else 0
+            moves.append(f * fold_length + first + skew)
+    reads = per_cycle * (first_lines + len(moves) * fetch_lines)
+    return reads, -first_lines, [(cycle, (i + 1) * (fetch_lines + 1) - 1) for i, cycle in enumerate(moves)]
+
+
+def _lane_cycle(word: int, lanes: int, count: int) -> int:
+    """The cycle, from a skewed demand's start, at which its ``word``-th word (diagonal order) is demanded."""
+    depth = count // lanes
+    lo, hi = 0, depth + lanes - 1
+    while lo < hi:  # the first diagonal whose words, with those before it, pass `word`
+        mid = (lo + hi) // 2
+        if _diagonal_words(mid, lanes, depth) > word:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _diagonal_words(d: int, lanes: int, depth: int) -> int:
+    """Words on diagonals ``0 .. d`` of a ``depth x lanes`` block."""
+    j = np.arange(lanes)
+    return int(np.clip(d - j + 1, 0, depth).sum())
+
+
+def _read_stalls(events: list[tuple[int, int, int]]) -> int:
+    """USER: the array's stall cycles from window moves ``(demand cycle, operand, fetch end)``: per cycle the
+    larger of the two read buffers' waits, each wait counted twice (``read_buffer.service_reads``)."""
+    stalled = 0
+    by_cycle: dict[int, list[tuple[int, int]]] = {}
+    for cycle, operand, done in events:
+        by_cycle.setdefault(cycle, []).append((operand, done))
+    for cycle in sorted(by_cycle):
+        now = cycle + stalled
+        waits = []
+        for operand in (0, 1):
+            offset = 1
+            for _op, done in (e for e in by_cycle[cycle] if e[0] == operand):
+                wait = done - (now + offset)
+                offset += 2 * wait if wait > 0 else wait
+            waits.append(offset - 1)
+        stalled += max(0, *waits)
+    return stalled
 
 
 def _blocks(dataflow: Dataflow, m: int, n: int, k: int, t: int, rows: int, cols: int, row_folds: int,
@@ -237,14 +347,16 @@ class _OfmapDemand:
         return f * self.length + lo
 
 
-def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int) -> tuple[int, int]:
-    """DRAM writes (words, short lines' empty slots included) and the cycle of the last write."""
+def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int, *,
+                  stall_when_full: bool = False) -> tuple[int, int, int]:
+    """DRAM writes (words, short lines' empty slots included), the cycle of the last write and the cycles the array
+    waited for a full buffer (only counted with ``stall_when_full``; CALC's drains always keep up)."""
     active = math.ceil(words * _ACTIVE_FRACTION)
     batch = -(-(words - active) // line)  # lines per drain
     total = demand.total
     free, stored, open_words = words, 0, 0  # free slots as the buffer counts them; words in; words of the open line
     lines, short, drained = 0, {}, 0  # closed lines, their short ones {index: words}, lines drained
-    writes, drain_end = 0, -1
+    writes, drain_end, shift = 0, -1, 0  # shift: cycles the array has waited so far
 
     def take() -> tuple[int, int]:
         """Drain the next batch: (lines, DRAM writes counted)."""
@@ -258,15 +370,20 @@ def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int) 
         trigger = stored + free - active + 1  # the word that leaves fewer than `active` free slots
         if trigger > total:
             break
-        cycle = demand.cycle_of(trigger)
-        if cycle < drain_end:  # a drain is running: the next word at or after its end triggers
-            trigger = max(trigger, demand.written_before(drain_end) + 1)
+        cycle = demand.cycle_of(trigger) + shift
+        if cycle < drain_end:  # a drain is running: the first word at or after its end triggers the next
+            after = demand.written_before(drain_end - shift) + 1
+            full = stored + free  # the word that takes the last free slot
+            if stall_when_full and full < after and full <= total:
+                shift += drain_end - (demand.cycle_of(full) + shift)  # it waits for the drain to end
+                after = full + 1
+            trigger = max(trigger, after)
             if trigger > total:
                 break
-            cycle = demand.cycle_of(trigger)
+            cycle = demand.cycle_of(trigger) + shift
         free -= trigger - stored
-        full, open_words = divmod(open_words + trigger - stored, line)
-        lines += full
+        full_lines, open_words = divmod(open_words + trigger - stored, line)
+        lines += full_lines
         stored = trigger
         if open_words:
             short[lines] = open_words
@@ -275,8 +392,8 @@ def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int) 
         writes += count
         free += count
         drain_end = cycle + taken - 1
-    full, open_words = divmod(open_words + total - stored, line)
-    lines += full
+    full_lines, open_words = divmod(open_words + total - stored, line)
+    lines += full_lines
     if open_words:
         short[lines] = open_words
         lines += 1
@@ -285,5 +402,5 @@ def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int) 
     while drained < lines:
         writes += take()[1]
     if left:
-        stop = max(stop, last_cycle + left - 1)
-    return writes, stop
+        stop = max(stop, last_cycle + shift + left - 1)
+    return writes, stop, shift
