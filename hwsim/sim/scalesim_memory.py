@@ -138,9 +138,10 @@ def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int,
             reads.append(count)
             starts.append(start)
             events += [(cycle, operand, done) for cycle, done in advances]
-        stall = _read_stalls(events)
-        writes, stop, write_stall = _write_buffer(demand, ofmap_words, per_cycle[2], last_cycle + stall,
-                                                  stall_when_full=True)
+        stalls = _read_stalls(events)
+        stall = sum(stalls.values())
+        writes, stop, write_stall = _write_buffer(demand.stalled(stalls), ofmap_words, per_cycle[2],
+                                                  last_cycle + stall, stall_when_full=True)
         stall += write_stall
         return reads[0], reads[1], writes, stall, -min(starts), stop - (last_cycle + stall)
     ifmap_blocks, filter_blocks = _blocks(dataflow, m, n, k, t, rows, cols, row_folds, col_folds)
@@ -231,10 +232,10 @@ def _diagonal_words(d: int, lanes: int, depth: int) -> int:
     return int(np.clip(d - j + 1, 0, depth).sum())
 
 
-def _read_stalls(events: list[tuple[int, int, int]]) -> int:
-    """USER: the array's stall cycles from window moves ``(demand cycle, operand, fetch end)``: per cycle the
+def _read_stalls(events: list[tuple[int, int, int]]) -> dict[int, int]:
+    """USER: the array's stalls per compute cycle from window moves ``(demand cycle, operand, fetch end)``: the
     larger of the two read buffers' waits, each wait counted twice (``read_buffer.service_reads``)."""
-    stalled = 0
+    stalled, stalls = 0, {}
     by_cycle: dict[int, list[tuple[int, int]]] = {}
     for cycle, operand, done in events:
         by_cycle.setdefault(cycle, []).append((operand, done))
@@ -247,8 +248,10 @@ def _read_stalls(events: list[tuple[int, int, int]]) -> int:
                 wait = done - (now + offset)
                 offset += 2 * wait if wait > 0 else wait
             waits.append(offset - 1)
-        stalled += max(0, *waits)
-    return stalled
+        if max(waits) > 0:
+            stalls[cycle] = max(waits)
+            stalled += max(waits)
+    return stalls
 
 
 def _blocks(dataflow: Dataflow, m: int, n: int, k: int, t: int, rows: int, cols: int, row_folds: int,
@@ -320,6 +323,18 @@ class _OfmapDemand:
         self.cols, self.heights = fold_cols, heights
         self.before = np.concatenate(([0], np.cumsum(fold_cols * heights)))  # words before each fold
         self.total = int(self.before[-1])
+        self.stall_at, self.stall_sum = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+    def stalled(self, stalls: dict[int, int]) -> "_OfmapDemand":
+        """This demand with the array stalled ``stalls[c]`` cycles after compute cycle ``c``."""
+        self.stall_at = np.array(sorted(stalls), dtype=np.int64)
+        self.stall_sum = np.cumsum([stalls[c] for c in self.stall_at]).astype(np.int64)
+        return self
+
+    def _delay(self, compute_cycle: int) -> int:
+        """Stall cycles before compute cycle ``compute_cycle``."""
+        i = int(np.searchsorted(self.stall_at, compute_cycle))
+        return int(self.stall_sum[i - 1]) if i else 0
 
     def _in_fold(self, f: int, cycle: int) -> int:
         """Words fold ``f`` writes at its cycles ``0 .. cycle``."""
@@ -327,14 +342,30 @@ class _OfmapDemand:
         return int(np.clip(cycle - self.first[f] - j + 1, 0, self.heights[f]).sum())
 
     def written_before(self, cycle: int) -> int:
-        """Words written before ``cycle`` (compute cycles, no stalls)."""
+        """Words written before ``cycle`` (stalls included)."""
+        lo, hi = 0, cycle  # the first compute cycle that falls at or after `cycle`
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if mid + self._delay(mid) >= cycle:
+                hi = mid
+            else:
+                lo = mid + 1
+        return self._written_before(lo)
+
+    def _written_before(self, cycle: int) -> int:
+        """Words written before compute cycle ``cycle``."""
         f = min(cycle // self.length, len(self.cols))
         if f == len(self.cols):
             return self.total
         return int(self.before[f]) + self._in_fold(f, cycle - f * self.length - 1)
 
     def cycle_of(self, word: int) -> int:
-        """The cycle the ``word``-th output (1-based) is written."""
+        """The cycle the ``word``-th output (1-based) is written (stalls included)."""
+        compute = self._compute_cycle_of(word)
+        return compute + self._delay(compute)
+
+    def _compute_cycle_of(self, word: int) -> int:
+        """The compute cycle the ``word``-th output (1-based) is written."""
         f = int(np.searchsorted(self.before, word) - 1)
         need = word - int(self.before[f])
         lo, hi = 0, self.length - 1

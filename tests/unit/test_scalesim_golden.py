@@ -2,12 +2,15 @@
 
 Each layer goes through the path a user takes: a one-row SCALE-Sim topology, imported, simulated in compat mode.
 Tolerances: cycle and access counts are integers and must be equal; the percentages are SCALE-Sim's floats, so
-they must agree to 1e-9 relative (float summation order differs).
+they must agree to 1e-9 relative (float summation order differs). The DRAM side (reads, writes, stalls, total
+incl. prefetch) is equal too, except where a test below names the SCALE-Sim behaviour hwsim does not follow and
+the bound it keeps instead (README, "--compat scalesim", DRAM side).
 """
 
 from __future__ import annotations
 
 import csv
+import math
 
 import pytest
 
@@ -17,6 +20,8 @@ from hwsim.io.scalesim_csv import read_topology
 from tests.conftest import REPO
 
 GOLDEN = list(csv.DictReader(open(REPO / "tests" / "golden" / "scalesim_compute.csv")))
+CALC = [r for r in GOLDEN if r["interface_bandwidth"] == "CALC"]
+USER = [r for r in GOLDEN if r["interface_bandwidth"] == "USER"]
 
 
 def topology(row, tmp_path):
@@ -30,26 +35,116 @@ def topology(row, tmp_path):
     return read_topology(path)
 
 
+def run(row, tmp_path):
+    arch = SystolicArray(int(row["array_rows"]), int(row["array_cols"]), dataflow=row["dataflow"],
+                         ifmap_sram_kib=float(row["ifmap_sram_kb"]), filter_sram_kib=float(row["filter_sram_kb"]),
+                         ofmap_sram_kib=float(row["ofmap_sram_kb"]),
+                         dram_bandwidth_bytes_per_cycle=float(row["bandwidth"]),
+                         interface_bandwidth=row["interface_bandwidth"])
+    report = simulate(topology(row, tmp_path), arch, compat="scalesim")
+    out, _total = report.rows()
+    return out, report.layers[0]
+
+
+def conv_geometry(row):
+    """(windows hwsim lays out, windows inside the ifmap, whether windows share pixels, distinct ifmap words)."""
+    h, w, fh, fw, _c, _f, s = (int(row[k]) for k in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels",
+                                                     "num_filters", "stride"))
+    laid = math.ceil((h - fh + s) / s) * math.ceil((w - fw + s) / s)  # SCALE-Sim's ofmap size (rounded up)
+    inside = ((h - fh) // s + 1) * ((w - fw) // s + 1)
+    touched_h = min(h, (h - fh) // s * s + fh) if fh >= s else ((h - fh) // s + 1) * fh
+    touched_w = min(w, (w - fw) // s * s + fw) if fw >= s else ((w - fw) // s + 1) * fw
+    return laid, inside, fh > s or fw > s, touched_h * touched_w * int(row["channels"])
+
+
+RESET_WORDS = 50 * (64 * 1024 // 100)  # CALC: a read buffer forgets everything after this many new words
+
+
 def test_golden_covers_every_dataflow_and_non_square_arrays():
-    assert len(GOLDEN) >= 50
+    assert len(CALC) >= 50
     assert {r["dataflow"] for r in GOLDEN} == {"ws", "os", "is"}
     assert {(r["array_rows"], r["array_cols"]) for r in GOLDEN} >= {("32", "32"), ("8", "16"), ("16", "8"), ("64", "64")}
     assert {r["scalesim_version"] for r in GOLDEN} == {"3.0.0"}
 
 
+def test_golden_covers_user_bandwidths_for_conv_and_gemm():
+    assert {r["bandwidth"] for r in USER} == {"10", "50", "100"}
+    assert {r["input_type"] for r in USER} == {"conv", "gemm"} and {r["dataflow"] for r in USER} == {"ws", "os", "is"}
+    assert len({(r["array_rows"], r["array_cols"]) for r in USER}) >= 2
+
+
 @pytest.mark.parametrize("row", GOLDEN, ids=[r["case"] for r in GOLDEN])
-def test_compat_mode_reproduces_scalesim(row, tmp_path):
-    arch = SystolicArray(int(row["array_rows"]), int(row["array_cols"]), dataflow=row["dataflow"],
-                         ifmap_sram_kib=float(row["ifmap_sram_kb"]), filter_sram_kib=float(row["filter_sram_kb"]),
-                         ofmap_sram_kib=float(row["ofmap_sram_kb"]),
-                         dram_bandwidth_bytes_per_cycle=float(row["bandwidth"]))
-    report = simulate(topology(row, tmp_path), arch, compat="scalesim")
-    out, _total = report.rows()
-    assert out["Total Cycles"] == int(row["total_cycles"])
-    assert out["Stall Cycles"] == int(row["stall_cycles"])
-    assert out["Overall Util %"] == pytest.approx(float(row["overall_util_pct"]), rel=1e-9)
+def test_compute_side_reproduces_scalesim(row, tmp_path):
+    out, _layer = run(row, tmp_path)
+    assert out["Overall Util %"] * out["Total Cycles"] == pytest.approx(
+        float(row["overall_util_pct"]) * int(row["total_cycles"]), rel=1e-9)
     assert out["Mapping Efficiency %"] == pytest.approx(float(row["mapping_efficiency_pct"]), rel=1e-9)
     assert out["Compute Util %"] == pytest.approx(float(row["compute_util_pct"]), rel=1e-9)
     assert out["SRAM IFMAP Reads"] == int(row["sram_ifmap_reads"])
     assert out["SRAM Filter Reads"] == int(row["sram_filter_reads"])
     assert out["SRAM OFMAP Writes"] == int(row["sram_ofmap_writes"])
+
+
+@pytest.mark.parametrize("row", CALC, ids=[r["case"] for r in CALC])
+def test_calc_dram_side_reproduces_scalesim(row, tmp_path):
+    out, layer = run(row, tmp_path)
+    assert out["Total Cycles"] == int(row["total_cycles"])
+    assert out["Stall Cycles"] == int(row["stall_cycles"]) == 0
+    assert layer.total_cycles_with_prefetch == int(row["total_cycles_incl_prefetch"])
+    assert layer.filter_dram_read_bytes == int(row["dram_filter_reads"])
+    assert layer.ofmap_dram_write_bytes == int(row["dram_ofmap_writes"])
+    got, want = layer.ifmap_dram_read_bytes, int(row["dram_ifmap_reads"])
+    if row["input_type"] == "gemm":
+        assert got == want
+        return
+    laid, inside, overlapping, distinct = conv_geometry(row)
+    if overlapping and distinct >= RESET_WORDS and row["dataflow"] == "ws":
+        # Windows that share pixels re-read them in an order only the window geometry gives (not in the GEMM hwsim
+        # sees): hwsim fetches every demanded word again, SCALE-Sim keeps the re-reads that fall before a reset.
+        # Bound: SCALE-Sim <= hwsim = SRAM reads, and hwsim is exact when a fold's rows are one filter tap's channels.
+        assert want <= got == int(row["sram_ifmap_reads"])
+    elif overlapping and distinct >= RESET_WORDS:
+        # Same cause; is/os: hwsim fetches each distinct pixel once per pass, SCALE-Sim 0-38 % more (measured).
+        assert 0.62 * want <= got <= want
+    elif laid != inside:
+        # SCALE-Sim rounds the output size up; the windows that run off the ifmap have no addresses and are never
+        # fetched. hwsim's compat memory sees only the GEMM (M = laid windows) and fetches them: exactly laid/inside.
+        assert got * inside == want * laid
+    else:
+        assert got == want
+
+
+USER_EXACT = [r for r in USER if r["input_type"] == "gemm" and r["bandwidth"] != "10"]
+USER_OTHER = [r for r in USER if r not in USER_EXACT]
+
+
+@pytest.mark.parametrize("row", USER_EXACT, ids=[r["case"] for r in USER_EXACT])
+def test_user_dram_side_reproduces_scalesim(row, tmp_path):
+    out, layer = run(row, tmp_path)
+    assert out["Total Cycles"] == int(row["total_cycles"])
+    assert out["Stall Cycles"] == int(row["stall_cycles"])
+    assert layer.total_cycles_with_prefetch == int(row["total_cycles_incl_prefetch"])
+    assert layer.ifmap_dram_read_bytes == int(row["dram_ifmap_reads"])
+    assert layer.filter_dram_read_bytes == int(row["dram_filter_reads"])
+    assert layer.ofmap_dram_write_bytes == int(row["dram_ofmap_writes"])
+
+
+@pytest.mark.parametrize("row", USER_OTHER, ids=[r["case"] for r in USER_OTHER])
+def test_user_dram_side_bounds_scalesim(row, tmp_path):
+    """Where SCALE-Sim's demand steps back across the edge of its read window (a ws filter tile is read bottom row
+    first, ``np.flip`` in ``create_filter_demand_mat``; the diagonal prefetch order interleaves consecutive folds;
+    an is filter fold is fetched row by row but demanded diagonally), ``read_buffer.new_prefetch`` can only move
+    the window forward, all the way round the buffer. hwsim moves it only when the demand passes its far edge, so
+    its reads are a lower bound, and so, where the array waits for them, are its stalls."""
+    out, layer = run(row, tmp_path)
+    assert layer.ifmap_dram_read_bytes <= int(row["dram_ifmap_reads"])
+    assert layer.filter_dram_read_bytes <= int(row["dram_filter_reads"])
+    # writes: the drains' placement in time shifts with the read stalls; a short line more or less (< 0.02 %)
+    assert layer.ofmap_dram_write_bytes == pytest.approx(int(row["dram_ofmap_writes"]), rel=2e-4)
+    if row["input_type"] == "gemm":  # bandwidth 10: the reads are exact; the cycle each fetch waits for is not
+        assert layer.ifmap_dram_read_bytes == int(row["dram_ifmap_reads"])
+        assert layer.filter_dram_read_bytes == int(row["dram_filter_reads"])
+        assert out["Stall Cycles"] == pytest.approx(int(row["stall_cycles"]), rel=0.1)
+        assert layer.total_cycles_with_prefetch == pytest.approx(int(row["total_cycles_incl_prefetch"]), rel=0.11)
+    else:
+        assert out["Stall Cycles"] <= int(row["stall_cycles"])
