@@ -228,8 +228,20 @@ def _lane_cycle(word: int, lanes: int, count: int) -> int:
 
 def _diagonal_words(d: int, lanes: int, depth: int) -> int:
     """Words on diagonals ``0 .. d`` of a ``depth x lanes`` block."""
-    j = np.arange(lanes)
-    return int(np.clip(d - j + 1, 0, depth).sum())
+    return _staircase(d + 1, lanes, depth)
+
+
+def _staircase(x: int, lanes: int, depth: int) -> int:
+    """``sum(clip(x - j, 0, depth) for j in range(lanes))``: a skewed block's words up to a diagonal."""
+
+    def upto(top: int) -> int:  # sum of clip(u, 0, depth) for u = 0 .. top
+        if top <= 0:
+            return 0
+        if top <= depth:
+            return top * (top + 1) // 2
+        return depth * (depth + 1) // 2 + (top - depth) * depth
+
+    return upto(x) - upto(x - lanes)
 
 
 def _read_stalls(events: list[tuple[int, int, int]]) -> dict[int, int]:
@@ -338,8 +350,7 @@ class _OfmapDemand:
 
     def _in_fold(self, f: int, cycle: int) -> int:
         """Words fold ``f`` writes at its cycles ``0 .. cycle``."""
-        j = np.arange(self.cols[f])
-        return int(np.clip(cycle - self.first[f] - j + 1, 0, self.heights[f]).sum())
+        return _staircase(cycle - int(self.first[f]) + 1, int(self.cols[f]), int(self.heights[f]))
 
     def written_before(self, cycle: int) -> int:
         """Words written before ``cycle`` (stalls included)."""
