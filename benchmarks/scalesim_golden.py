@@ -15,7 +15,8 @@ arrays can be converted to Python scalars"), so pin NumPy below 2:
 
 How a case is run: one topology file holding the single layer, one matching layout file (SCALE-Sim 3.0.0 reads a
 layout file even with custom layouts off; the row copies the stock ``layout_test.csv`` with the layer's name) and a
-config file equal to the stock ``configs/scale.cfg`` except for array size, dataflow and run name. GEMM cases use
+config file equal to the stock ``configs/scale.cfg`` except for array size, dataflow and run name (and, for
+the USER cases, ``InterfaceBandwidth``, ``Bandwidth`` and the [layout] read bandwidths: USER_BANDWIDTHS). GEMM cases use
 SCALE-Sim's MNK input (``-i gemm``). Each case runs in a subprocess of this interpreter through SCALE-Sim's Python API
 (``scalesim.scale_sim.scalesim``, exactly what ``python -m scalesim.scale`` calls) with trace saving and progress
 bars off — neither changes the reported numbers. Cases run two at a time (``--jobs``). Cases known to take more
