@@ -56,12 +56,23 @@ lays it). While a drain runs the array stalls when the buffer is full.
 
 Reads, ``InterfaceBandwidth: USER``
 -----------------------------------
-The read buffers then hold whole sets of ``ceil(S / 100)`` words of the operand's fetch order; 50 sets are
-active. The active half is fetched before compute (``ceil(A / Bandwidth)`` lines of ``Bandwidth`` words, all
-counted); a demanded word outside the active sets makes the window move on by 50 sets (circularly), fetching
-``ceil((S - A) / Bandwidth)`` full lines, one per cycle, one cycle after the previous fetch. A fetch that ends
-``x > 0`` cycles after the demand's cycle stalls the array ``2x`` cycles (``read_buffer.service_reads`` adds the
-wait to its offset twice); the stall of a cycle is the largest of the three buffers'.
+``Bandwidth`` is taken in whole words per cycle (``floor(bytes per cycle x 8 / bits)``, at least 1). Each read
+buffer cuts the operand's *fetch order* (SCALE-Sim's prefetch matrix: the operand fold by fold, streamed operands
+in diagonal order) into ``Q`` sets of ``ceil(S / 100)`` words and holds a window of ``a = min(50, Q)`` of them,
+starting at set 0. Before compute it fetches ``ceil(A / Bandwidth)`` lines of ``Bandwidth`` words (fewer if the
+fetch matrix has fewer), all counted as reads, ending at cycle -1. A demanded word outside the window moves the
+window on by ``p = min(50, Q - a)`` sets, circularly, and fetches ``ceil((S - A) / Bandwidth)`` full lines, one per
+cycle, starting one cycle after the previous fetch ended. hwsim walks the demand fold by fold over the sets
+(``_read_folds``: ws filter and is ifmap tiles by column fold, the others by row fold), and a fetch the demand
+waits for ends ``x > 0`` cycles after the cycle it is needed: the array stalls ``2x`` (``read_buffer.service_reads``
+adds the wait to its offset twice); per cycle the larger of the two buffers' stalls counts. The ofmap buffer drains
+at ``Bandwidth`` words per cycle (lines of that width) and the array also stalls while a drain runs and the buffer
+is full, on the clock the read stalls have already delayed.
+
+What hwsim does not follow: SCALE-Sim's demand sometimes steps back across the window's edge (a ws filter tile is
+read bottom row first; consecutive folds interleave in the diagonal fetch order; an is filter fold is fetched row by
+row and demanded diagonally), and its window can then only go round the whole buffer to come back. hwsim moves the
+window when the demand passes its far edge, so its reads and stalls are lower bounds there (equal on GEMMs).
 """
 
 from __future__ import annotations
@@ -92,11 +103,12 @@ def scalesim_memory(lm: LayerMapping, arch: SystolicArray, *,
     ``prefetch_cycles + drain_cycles`` make that total SCALE-Sim's ``Total Cycles (incl. prefetch)``.
     """
     fm, run = lm.fold, lm.run
-    shape = np.broadcast(run.m, run.n, run.k, run.repeat, fm.sr, fm.sc, fm.t, a_unique).shape
+    length = fm.fold_cycles(compat=True)
+    shape = np.broadcast(run.m, run.n, run.k, fm.sr, fm.sc, fm.t, length, a_unique).shape
     columns = [np.broadcast_to(np.asarray(x), shape).ravel()
-               for x in (run.m, run.n, run.k, run.repeat, fm.sr, fm.sc, fm.t, a_unique)]
-    out = np.array([_layer(fm.dataflow, int(m), int(n), int(k), int(sr), int(sc), int(t), float(a), arch)
-                    for m, n, k, _r, sr, sc, t, a in zip(*columns)], dtype=np.int64).reshape(*shape, 6)
+               for x in (run.m, run.n, run.k, fm.sr, fm.sc, fm.t, length, a_unique)]
+    out = np.array([_layer(fm.dataflow, *(int(x) for x in dims), float(a), arch) for *dims, a in zip(*columns)],
+                   dtype=np.int64).reshape(*shape, 6)
     repeat = np.asarray(run.repeat)
     ifmap_w, filter_w, ofmap_w, stall, prefetch, drain = (out[..., i] * repeat for i in range(6))
     if not shape:
@@ -106,7 +118,7 @@ def scalesim_memory(lm: LayerMapping, arch: SystolicArray, *,
         ifmap_dram_read_bytes=ifmap_w * arch.ifmap_bits // 8,
         filter_dram_read_bytes=filter_w * arch.filter_bits // 8,
         ofmap_dram_write_bytes=ofmap_w * arch.ofmap_bits // 8,
-        ofmap_dram_read_bytes=0 * ifmap_w,
+        ofmap_dram_read_bytes=np.zeros(shape, dtype=np.int64) if shape else 0,  # SCALE-Sim reads no partial sums
         stall_cycles=stall,
         prefetch_cycles=prefetch,
         drain_cycles=drain,
@@ -118,15 +130,14 @@ def _words(kib: float, bits: int) -> int:
     return math.floor(kib * 1024 * 8 / bits)
 
 
-def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int, a_unique: float,
+def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int, fold_length: int, a_unique: float,
            arch: SystolicArray) -> tuple[int, int, int, int, int, int]:
     """One run: (ifmap reads, filter reads, ofmap writes) in words, stall, prefetch and drain cycles."""
     rows, cols = arch.rows, arch.cols
     row_folds, col_folds = -(-sr // rows), -(-sc // cols)
     sizes = [_words(arch.ifmap_sram_kib, arch.ifmap_bits), _words(arch.filter_sram_kib, arch.filter_bits)]
     ofmap_words = _words(arch.ofmap_sram_kib, arch.ofmap_bits)
-    demand = _OfmapDemand(dataflow, rows, cols, sr, sc, t)
-    last_cycle = row_folds * col_folds * demand.length - 1
+    last_cycle = row_folds * col_folds * fold_length - 1
     if arch.interface_bandwidth == "USER":
         bits = (arch.ifmap_bits, arch.filter_bits, arch.ofmap_bits)
         # SCALE-Sim's Bandwidth is whole words per cycle
@@ -134,14 +145,15 @@ def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int,
         folds = _read_folds(dataflow, sr, sc, t, rows, cols)
         reads, starts, events = [], [], []
         for operand in range(2):
-            count, start, advances = _user_reads(*folds[operand], sizes[operand], per_cycle[operand], demand.length)
+            count, start, advances = _user_reads(*folds[operand], sizes[operand], per_cycle[operand], fold_length)
             reads.append(count)
             starts.append(start)
             events += [(cycle, operand, done) for cycle, done in advances]
         stalls = _read_stalls(events)
         stall = sum(stalls.values())
-        writes, stop, write_stall = _write_buffer(demand.stalled(stalls), ofmap_words, per_cycle[2],
-                                                  last_cycle + stall, stall_when_full=True)
+        demand = _OfmapDemand(dataflow, rows, cols, sr, sc, t, fold_length, stalls)
+        writes, stop, write_stall = _write_buffer(demand, ofmap_words, per_cycle[2], last_cycle + stall,
+                                                  stall_when_full=True)
         stall += write_stall
         return reads[0], reads[1], writes, stall, -min(starts), stop - (last_cycle + stall)
     ifmap_blocks, filter_blocks = _blocks(dataflow, m, n, k, t, rows, cols, row_folds, col_folds)
@@ -151,6 +163,7 @@ def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int,
                                            distinct=a_unique * m * k if a_unique < 1 else None,
                                            every_word=dataflow is Dataflow.WEIGHT_STATIONARY)
     filter_reads, filter_start = _calc_reads(filter_blocks, sizes[1], first_filter)
+    demand = _OfmapDemand(dataflow, rows, cols, sr, sc, t, fold_length)
     writes, stop, _ = _write_buffer(demand, ofmap_words, cols, last_cycle)
     return ifmap_reads, filter_reads, writes, 0, -min(ifmap_start, filter_start), stop - last_cycle
 
@@ -321,27 +334,24 @@ class _OfmapDemand:
     flipped so used rows come last) is written at the fold's cycle ``base + a + j``.
     """
 
-    def __init__(self, dataflow: Dataflow, rows: int, cols: int, sr: int, sc: int, t: int):
+    def __init__(self, dataflow: Dataflow, rows: int, cols: int, sr: int, sc: int, t: int, length: int,
+                 stalls: dict[int, int] | None = None):
+        """``stalls[c]``: cycles the array stalls after compute cycle ``c`` (the read buffers' waits)."""
         row_folds, col_folds = -(-sr // rows), -(-sc // cols)
         fold_cols = np.repeat(np.minimum(cols, sc - cols * np.arange(col_folds)), row_folds)
+        self.length = length
         if dataflow is Dataflow.OUTPUT_STATIONARY:
-            self.length = t + rows + cols - 2
             heights = np.tile(np.minimum(rows, sr - rows * np.arange(row_folds)), col_folds)
             self.first = (t - 1) + (rows - heights)  # the flipped tile's first used row
         else:
-            self.length = 2 * rows + cols + t - 2
             heights = np.full(row_folds * col_folds, t)
             self.first = np.full(row_folds * col_folds, 2 * rows - 1)
         self.cols, self.heights = fold_cols, heights
         self.before = np.concatenate(([0], np.cumsum(fold_cols * heights)))  # words before each fold
         self.total = int(self.before[-1])
-        self.stall_at, self.stall_sum = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-
-    def stalled(self, stalls: dict[int, int]) -> "_OfmapDemand":
-        """This demand with the array stalled ``stalls[c]`` cycles after compute cycle ``c``."""
+        stalls = stalls or {}
         self.stall_at = np.array(sorted(stalls), dtype=np.int64)
-        self.stall_sum = np.cumsum([stalls[c] for c in self.stall_at]).astype(np.int64)
-        return self
+        self.stall_sum = np.cumsum([stalls[c] for c in sorted(stalls)], dtype=np.int64)
 
     def _delay(self, compute_cycle: int) -> int:
         """Stall cycles before compute cycle ``compute_cycle``."""
