@@ -82,6 +82,7 @@ import math
 import numpy as np
 
 from hwsim.arch.systolic import SystolicArray
+from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping
 from hwsim.sim.memory import MemoryCounts
 from hwsim.types import Dataflow
@@ -102,6 +103,12 @@ def scalesim_memory(lm: LayerMapping, arch: SystolicArray, *,
     is one SCALE-Sim layer. ``stall_cycles`` come on top of the compute cycles (SCALE-Sim's ``Total Cycles``);
     ``prefetch_cycles + drain_cycles`` make that total SCALE-Sim's ``Total Cycles (incl. prefetch)``.
     """
+    for name in ("ifmap", "filter"):
+        if _words(getattr(arch, f"{name}_sram_kib"), getattr(arch, f"{name}_bits")) < _SETS:
+            # read_buffer_estimate_bw keeps sets of floor(S / 100) words; with none it cannot prefetch (a reshape
+            # to zero lines fails), so SCALE-Sim 3.0.0 cannot run such a buffer
+            raise InputError(f"--compat scalesim needs at least {_SETS} words (SCALE-Sim splits it into {_SETS} sets)",
+                             field=f"{name}_sram_kib", value=getattr(arch, f"{name}_sram_kib"))
     fm, run = lm.fold, lm.run
     length = fm.fold_cycles(compat=True)
     shape = np.broadcast(run.m, run.n, run.k, fm.sr, fm.sc, fm.t, length, a_unique).shape
@@ -404,7 +411,7 @@ def _write_buffer(demand: _OfmapDemand, words: int, line: int, last_cycle: int, 
     """DRAM writes (words, short lines' empty slots included), the cycle of the last write and the cycles the array
     waited for a full buffer (only counted with ``stall_when_full``; CALC's drains always keep up)."""
     active = math.ceil(words * _ACTIVE_FRACTION)
-    batch = -(-(words - active) // line)  # lines per drain
+    batch = max(1, -(-(words - active) // line))  # lines per drain (a one-word buffer: SCALE-Sim drains none)
     total = demand.total
     free, stored, open_words = words, 0, 0  # free slots as the buffer counts them; words in; words of the open line
     lines, short, drained = 0, {}, 0  # closed lines, their short ones {index: words}, lines drained

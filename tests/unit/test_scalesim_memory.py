@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hwsim.api import SystolicArray
 from hwsim.cli import main
+from hwsim.errors import InputError
+from hwsim.mapping import lay
+from hwsim.sim.engine import gemm_counts
 from hwsim.sim.scalesim_memory import _block_misses
+from hwsim.workload.lowering import GemmDims
 
 
 def walk_misses(blocks, reset):
@@ -50,3 +56,11 @@ def test_compat_energy_includes_dram(tmp_path):
     for row in doc["layers"]:
         moved = row["DRAM IFMAP Read Bytes"] + row["DRAM Filter Read Bytes"] + row["DRAM OFMAP Write Bytes"]
         assert (row["Energy DRAM pJ"] > 0) == (moved > 0)
+
+
+def test_compat_refuses_a_read_buffer_scalesim_cannot_split():
+    arch = SystolicArray(8, 8, ifmap_sram_kib=0.05, interface_bandwidth="CALC")
+    with pytest.raises(InputError) as err:
+        gemm_counts(lay(GemmDims(m=10, n=10, k=10), arch), arch, compat=True)
+    assert str(err.value) == ("field 'ifmap_sram_kib' = 0.05: --compat scalesim needs at least 100 words "
+                              "(SCALE-Sim splits it into 100 sets)")
