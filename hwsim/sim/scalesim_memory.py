@@ -78,6 +78,7 @@ window when the demand passes its far edge, so its reads and stalls are lower bo
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -175,14 +176,21 @@ def _layer(dataflow: Dataflow, m: int, n: int, k: int, sr: int, sc: int, t: int,
     return ifmap_reads, filter_reads, writes, 0, -min(ifmap_start, filter_start), stop - last_cycle
 
 
-def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
-                cols: int) -> tuple[tuple[list[tuple[int, int, int, int]], int], ...]:
-    """USER: per operand, its folds (in fold order) as ``(first word, words, lanes, first cycle)`` and the size of
-    its fetch matrix (words and the empty slots of partly used folds).
+class _Fold(NamedTuple):
+    """USER: where one fold's words of one operand sit in the operand's fetch order, and when they are demanded."""
 
-    A fold's entry says where its words sit in the operand's fetch order and over how many lanes (array rows or
-    columns) its skewed demand spreads them from its first cycle on (``lanes = 0``: a resident tile, loaded from
-    its first cycle)."""
+    first_word: int
+    words: int
+    lanes: int  # a streamed block: the lanes (array rows or columns) its skewed demand spreads it over
+    first_cycle: int  # the fold's cycle of its first demand
+    row_words: int = 0  # a resident tile: words per row; its rows are demanded last row first, one per cycle
+    stack: tuple[int, int, int, int] | None = None  # diagonal fetch order: (block, blocks, block width, last's)
+
+
+def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
+                cols: int) -> tuple[tuple[list[_Fold], int], ...]:
+    """USER: per operand, its folds in fold order and the size of its fetch matrix (words and the empty slots of
+    partly used folds)."""
     row_folds, col_folds = -(-sr // rows), -(-sc // cols)
     by_rows, by_cols = row_folds * rows * t, col_folds * cols * sr  # T x Sr by row fold, Sr x Sc by column fold
     ifmap, filt = [], []
@@ -190,47 +198,100 @@ def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
         c = min(cols, sc - cols * j)
         for i in range(row_folds):
             r = min(rows, sr - rows * i)
-            streamed_rows = (i * t * rows, t * r, r, rows)  # a T x Sr operand, its row folds one after another
-            resident = (sr * cols * j + i * rows * c, r * c, 0, rows - r)  # an Sr x Sc operand, by column fold
+            streamed = _Fold(i * t * rows, t * r, r, rows)  # a T x Sr operand, its row folds one after another
+            diagonal = (i, row_folds, rows, sr - rows * (row_folds - 1))  # its row folds stacked, read diagonally
+            resident = _Fold(sr * cols * j + i * rows * c, r * c, 0, rows - r, c)  # Sr x Sc, by column fold
             if dataflow is Dataflow.WEIGHT_STATIONARY:
-                ifmap.append(streamed_rows)
+                ifmap.append(streamed._replace(stack=diagonal))
                 filt.append(resident)
             elif dataflow is Dataflow.INPUT_STATIONARY:
                 ifmap.append(resident)
-                filt.append(streamed_rows)
+                filt.append(streamed)
             else:  # os: the filter is T x Sc, by column fold, both streamed from cycle 0
-                ifmap.append((i * t * rows, t * r, r, 0))
-                filt.append((j * t * cols, t * c, c, 0))
+                ifmap.append(_Fold(i * t * rows, t * r, r, 0, stack=diagonal))
+                filt.append(_Fold(j * t * cols, t * c, c, 0, stack=(j, col_folds, cols, sc - cols * (col_folds - 1))))
     sizes = {Dataflow.WEIGHT_STATIONARY: (by_rows, by_cols), Dataflow.INPUT_STATIONARY: (by_cols, by_rows),
              Dataflow.OUTPUT_STATIONARY: (by_rows, col_folds * cols * t)}[dataflow]
     return (ifmap, sizes[0]), (filt, sizes[1])
 
 
-def _user_reads(folds: list[tuple[int, int, int, int]], fetch_size: int, words: int, per_cycle: int,
+def _user_reads(folds: list[_Fold], fetch_size: int, words: int, per_cycle: int,
                 fold_length: int) -> tuple[int, int, list[tuple[int, int]]]:
     """USER: one operand's DRAM reads (words), the cycle its DRAM trace starts, and each window move as
     ``(demand cycle, cycle its fetch ends)`` (module docstring)."""
     per_set = -(-words // _SETS)
     active = math.ceil(words * _ACTIVE_FRACTION)
-    total = max(w0 + count for w0, count, _lanes, _first in folds)  # words in the fetch order
+    total = max(fold.first_word + fold.words for fold in folds)  # words in the fetch order
     sets = total // per_set + 1
     held = min(-(-active // per_set), sets)
     step = min(-(-(words - active) // per_set), sets - held)
     first_lines = min(-(-active // per_cycle), -(-fetch_size // per_cycle))
     fetch_lines = -(-(words - active) // per_cycle)
     window, moves = 0, []
-    for f, (w0, count, lanes, first) in enumerate(folds):
-        x, last = w0 // per_set, (w0 + count - 1) // per_set
-        while x <= last:
+
+    def reach(x: int, cycle: int) -> None:
+        """Demand set ``x`` at ``cycle``: move the window on until it holds it."""
+        nonlocal window
+        while (x - window) % sets >= held:
+            window = (window + step) % sets
+            moves.append(cycle)
+
+    for f, fold in enumerate(folds):
+        w0, count = fold.first_word, fold.words
+        lo, hi = w0 // per_set, (w0 + count - 1) // per_set
+        if fold.stack:  # the diagonal fetch order interleaves the fold's first and last diagonals with its neighbours'
+            depth = count // fold.lanes
+            lo = _stacked_index(fold.stack, depth, 0, 0) // per_set
+            hi = _stacked_index(fold.stack, depth, depth - 1, fold.lanes - 1) // per_set
+        start = f * fold_length + fold.first_cycle
+        if (lo - window) % sets + (hi - lo) < held:
+            continue  # the whole fold is in the window
+        if fold.row_words:  # a resident tile, last row first
+            tile_rows = count // fold.row_words
+            for row in range(tile_rows - 1, -1, -1):
+                first = w0 + row * fold.row_words
+                for x in range(first // per_set, (first + fold.row_words - 1) // per_set + 1):
+                    reach(x, start + tile_rows - 1 - row)
+            continue
+        x = lo
+        while x <= hi:
             inside = (x - window) % sets
             if inside < held:
                 x += held - inside
                 continue
-            window = (window + step) % sets
-            skew = _lane_cycle(max(0, x * per_set - w0), lanes, count) if lanes else 0
-            moves.append(f * fold_length + first + skew)
+            if fold.stack:
+                cycle = _stacked_cycle(fold.stack, count // fold.lanes, fold.lanes, x * per_set)
+            else:
+                cycle = _lane_cycle(max(0, x * per_set - w0), fold.lanes, count)
+            reach(x, start + cycle)
     reads = per_cycle * (first_lines + len(moves) * fetch_lines)
     return reads, -first_lines, [(cycle, (i + 1) * (fetch_lines + 1) - 1) for i, cycle in enumerate(moves)]
+
+
+def _stacked_index(stack: tuple[int, int, int, int], depth: int, t: int, j: int) -> int:
+    """Position, among the words of a diagonal fetch order, of word ``(t, j)`` of block ``stack[0]``.
+
+    The fetch matrix is ``blocks`` blocks of ``depth`` rows stacked, each ``width`` lanes wide of which the last
+    block uses ``last``; it is read diagonal by diagonal, each from its bottom row up, skipping unused lanes."""
+    block, blocks, width, last = stack
+    row = block * depth + t
+    d = row + j
+    before = _staircase(d, last, blocks * depth) + _staircase(d - last, width - last, (blocks - 1) * depth)
+    below = max(0, min(j, last) - max(0, d - blocks * depth + 1)) + max(0, j - max(last, d - (blocks - 1) * depth + 1))
+    return before + below
+
+
+def _stacked_cycle(stack: tuple[int, int, int, int], depth: int, lanes: int, word: int) -> int:
+    """The cycle, from a skewed fold's start, of its first demanded word at or after position ``word`` of the
+    diagonal fetch order (the fold's own words keep that order)."""
+    lo, hi = 0, depth + lanes - 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _stacked_index(stack, depth, mid - min(mid, lanes - 1), min(mid, lanes - 1)) >= word:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _lane_cycle(word: int, lanes: int, count: int) -> int:

@@ -114,8 +114,29 @@ def test_calc_dram_side_reproduces_scalesim(row, tmp_path):
         assert got == want
 
 
-USER_EXACT = [r for r in USER if r["input_type"] == "gemm" and r["bandwidth"] != "10"]
-USER_OTHER = [r for r in USER if r not in USER_EXACT]
+# USER rows hwsim does not reproduce exactly: the SCALE-Sim behaviour behind each, and the tolerance kept.
+ZIGZAG = ("An is filter fold is fetched row by row but demanded diagonally: each cycle SCALE-Sim's demand steps back "
+          "across its read window's edge and read_buffer.new_prefetch goes round the whole buffer; hwsim moves the "
+          "window only when the demand passes its far edge: reads and stalls are lower bounds.")
+DUPLICATES = ("Overlapping depthwise windows put a pixel in several sets of the fetch order; SCALE-Sim's "
+              "active_buffer_hit finds it in any set of its window, hwsim's window walk counts sets by position.")
+DRAIN = "The ofmap drains fall on a clock the read stalls delay; hwsim places them after all read stalls of a cycle."
+USER_TOLERANCES = {
+    "mobilenet_conv13_pw_32x32_is_user10": (ZIGZAG, "lower"),
+    "mobilenet_conv13_pw_32x32_is_user50": (ZIGZAG, "lower"),
+    "mobilenet_conv13_pw_32x32_is_user100": (ZIGZAG, "lower"),
+    "mobilenet_conv14_dw_32x32_is_user10": (DUPLICATES, 0.09),
+    "mobilenet_conv14_dw_32x32_is_user50": (DUPLICATES, 0.09),
+    "mobilenet_conv14_dw_32x32_is_user100": (DUPLICATES, 0.09),
+    "mobilenet_conv14_dw_32x32_ws_user10": (DUPLICATES, 0.01),
+    "mobilenet_conv14_dw_32x32_ws_user50": (DUPLICATES, 0.01),
+    "mobilenet_conv14_dw_32x32_os_user10": (DUPLICATES, 0.01),
+    "mobilenet_conv14_dw_32x32_os_user50": (DUPLICATES, 0.01),
+    "mobilenet_conv14_dw_32x32_os_user100": (DUPLICATES, 0.01),
+    "mobilenet_conv13_pw_32x32_ws_user10": (DRAIN, 0.03),
+}
+USER_EXACT = [r for r in USER if r["case"] not in USER_TOLERANCES]
+USER_OTHER = [r for r in USER if r["case"] in USER_TOLERANCES]
 
 
 @pytest.mark.parametrize("row", USER_EXACT, ids=[r["case"] for r in USER_EXACT])
@@ -130,21 +151,22 @@ def test_user_dram_side_reproduces_scalesim(row, tmp_path):
 
 
 @pytest.mark.parametrize("row", USER_OTHER, ids=[r["case"] for r in USER_OTHER])
-def test_user_dram_side_bounds_scalesim(row, tmp_path):
-    """Where SCALE-Sim's demand steps back across the edge of its read window (a ws filter tile is read bottom row
-    first, ``np.flip`` in ``create_filter_demand_mat``; the diagonal prefetch order interleaves consecutive folds;
-    an is filter fold is fetched row by row but demanded diagonally), ``read_buffer.new_prefetch`` can only move
-    the window forward, all the way round the buffer. hwsim moves it only when the demand passes its far edge, so
-    its reads are a lower bound, and so, where the array waits for them, are its stalls."""
+def test_user_dram_side_within_tolerance(row, tmp_path):
+    """The tolerance of each row sits next to its reason in USER_TOLERANCES."""
+    _reason, tolerance = USER_TOLERANCES[row["case"]]
     out, layer = run(row, tmp_path)
-    assert layer.ifmap_dram_read_bytes <= int(row["dram_ifmap_reads"])
-    assert layer.filter_dram_read_bytes <= int(row["dram_filter_reads"])
-    # writes: the drains' placement in time shifts with the read stalls; a short line more or less (< 0.02 %)
+    got = {"stalls": out["Stall Cycles"], "total": out["Total Cycles"],
+           "incl_prefetch": layer.total_cycles_with_prefetch, "ifmap": layer.ifmap_dram_read_bytes,
+           "filter": layer.filter_dram_read_bytes}
+    want = {"stalls": int(row["stall_cycles"]), "total": int(row["total_cycles"]),
+            "incl_prefetch": int(row["total_cycles_incl_prefetch"]), "ifmap": int(row["dram_ifmap_reads"]),
+            "filter": int(row["dram_filter_reads"])}
+    # writes: a drain placed a cycle off closes a line a few words earlier or later (< 0.02 %)
     assert layer.ofmap_dram_write_bytes == pytest.approx(int(row["dram_ofmap_writes"]), rel=2e-4)
-    if row["input_type"] == "gemm":  # bandwidth 10: the reads are exact; the cycle each fetch waits for is not
-        assert layer.ifmap_dram_read_bytes == int(row["dram_ifmap_reads"])
-        assert layer.filter_dram_read_bytes == int(row["dram_filter_reads"])
-        assert out["Stall Cycles"] == pytest.approx(int(row["stall_cycles"]), rel=0.1)
-        assert layer.total_cycles_with_prefetch == pytest.approx(int(row["total_cycles_incl_prefetch"]), rel=0.11)
-    else:
-        assert out["Stall Cycles"] <= int(row["stall_cycles"])
+    for column in got:
+        if tolerance == "lower":
+            assert got[column] <= want[column], column
+        elif column == "stalls" and want[column] < 1000:  # a few hundred cycles: the relative bound is meaningless
+            assert abs(got[column] - want[column]) <= 200, column
+        else:
+            assert got[column] == pytest.approx(want[column], rel=tolerance), column
