@@ -69,10 +69,13 @@ adds the wait to its offset twice); per cycle the larger of the two buffers' sta
 at ``Bandwidth`` words per cycle (lines of that width) and the array also stalls while a drain runs and the buffer
 is full, on the clock the read stalls have already delayed.
 
-What hwsim does not follow: SCALE-Sim's demand sometimes steps back across the window's edge (a ws filter tile is
-read bottom row first; consecutive folds interleave in the diagonal fetch order; an is filter fold is fetched row by
-row and demanded diagonally), and its window can then only go round the whole buffer to come back. hwsim moves the
-window when the demand passes its far edge, so its reads and stalls are lower bounds there (equal on GEMMs).
+SCALE-Sim's demand does not always follow its fetch order, and its window can only move forward: when the demand
+steps back across the window's edge the window goes round the whole buffer (``Q / p`` moves, each a full fetch).
+hwsim follows the two orders where they differ by fold: a resident tile (ws filter, is ifmap) is demanded last row
+first (``np.flip`` in ``create_*_demand_mat``), and a streamed fold's words sit in the diagonal fetch order
+interleaved with its neighbours' (its first diagonals come before the previous fold's last). Not followed: an is
+filter fold, fetched row by row and demanded diagonally, steps back on every cycle (hwsim's reads and stalls are
+lower bounds there), and overlapping convolution windows put a pixel in several sets (SCALE-Sim finds it in any).
 """
 
 from __future__ import annotations
