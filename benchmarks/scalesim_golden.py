@@ -59,6 +59,7 @@ USER_ARRAYS = {
     "gemm_197x64x197": [(32, 32), (8, 16)],
     "mobilenet_conv14_dw": [(32, 32)],
     "mobilenet_conv13_pw": [(32, 32)],
+    "resnet50_cb4b_2": [(32, 32)],  # a filter of 900 sets: tiles straddling the window's edge send it round
 }
 
 CFG_TEMPLATE = """\
@@ -126,6 +127,7 @@ CONV_LAYERS = {
     "resnet50_cb2a_2": ("CB2a_2", (56, 56, 3, 3, 64, 64, 1)),
     "resnet50_cb3a_1": ("CB3a_1", (56, 56, 1, 1, 256, 128, 2)),
     "resnet50_cb4a_3": ("CB4a_3", (14, 14, 1, 1, 256, 1024, 1)),
+    "resnet50_cb4b_2": ("CB4b_2", (14, 14, 3, 3, 256, 256, 1)),
     "resnet50_fc6": ("FC6", (1, 1, 1, 1, 2048, 1000, 1)),
     # MobileNet's depthwise 3x3 layers appear in SCALE-Sim's topology as one filter over all channels.
     "mobilenet_conv2_dw": ("Conv2", (112, 112, 3, 3, 32, 1, 1)),

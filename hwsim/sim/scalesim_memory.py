@@ -16,13 +16,13 @@ demanded word is fetched (one DRAM read) unless it entered since the last such r
 a few *blocks*, each a run of ``D`` distinct words read in the same order ``n`` times, block after block with no
 word in common:
 
-====  ===============================  ============================================================
-flow  ifmap (``M x K``)                filter (``K x N``)
-====  ===============================  ============================================================
+====  ==================================  =============================================================
+flow  ifmap (``M x K``)                   filter (``K x N``)
+====  ==================================  =============================================================
 ws    ``D = M K``, ``n`` = column folds   ``D = K N``, ``n = 1`` (each fold reads its own tile)
 is    ``D = M K``, ``n = 1``              ``D = K N``, ``n`` = column folds
 os    ``D = M K``, ``n`` = column folds   one block per column fold ``j``: ``D = K c_j``, ``n`` = row folds
-====  ===============================  ============================================================
+====  ==================================  =============================================================
 
 With ``c`` words already in since the last reset, a block costs (closed form of the reset rule):
 
