@@ -63,7 +63,7 @@ starting at set 0. Before compute it fetches ``ceil(A / Bandwidth)`` lines of ``
 fetch matrix has fewer), all counted as reads, ending at cycle -1. A demanded word outside the window moves the
 window on by ``p = min(50, Q - a)`` sets, circularly, and fetches ``ceil((S - A) / Bandwidth)`` full lines, one per
 cycle, starting one cycle after the previous fetch ended. hwsim walks the demand fold by fold over the sets
-(``_read_folds``: ws filter and is ifmap tiles by column fold, the others by row fold), and a fetch the demand
+(``_read_folds``: resident tiles by column fold, streamed operands by row fold, os filter by column fold), and a fetch the demand
 waits for ends ``x > 0`` cycles after the cycle it is needed: the array stalls ``2x`` (``read_buffer.service_reads``
 adds the wait to its offset twice); per cycle the larger of the two buffers' stalls counts. The ofmap buffer drains
 at ``Bandwidth`` words per cycle (lines of that width) and the array also stalls while a drain runs and the buffer
@@ -73,9 +73,9 @@ SCALE-Sim's demand does not always follow its fetch order, and its window can on
 steps back across the window's edge the window goes round the whole buffer (``Q / p`` moves, each a full fetch).
 hwsim follows the two orders where they differ by fold: a resident tile (ws filter, is ifmap) is demanded last row
 first (``np.flip`` in ``create_*_demand_mat``), and a streamed fold's words sit in the diagonal fetch order
-interleaved with its neighbours' (its first diagonals come before the previous fold's last). Not followed: an is
-filter fold, fetched row by row and demanded diagonally, steps back on every cycle (hwsim's reads and stalls are
-lower bounds there), and overlapping convolution windows put a pixel in several sets (SCALE-Sim finds it in any).
+interleaved with its neighbours' (its first diagonals come before the previous fold's last). Not followed:
+overlapping convolution windows put a pixel in several sets, and SCALE-Sim finds a re-read pixel in any set of its
+window, hwsim by the position of the word it demands.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
                 filt.append(resident)
             elif dataflow is Dataflow.INPUT_STATIONARY:
                 ifmap.append(resident)
-                filt.append(streamed)
+                filt.append(streamed._replace(stack=diagonal))
             else:  # os: the filter is T x Sc, by column fold, both streamed from cycle 0
                 ifmap.append(_Fold(i * t * rows, t * r, r, 0, stack=diagonal))
                 filt.append(_Fold(j * t * cols, t * c, c, 0, stack=(j, col_folds, cols, sc - cols * (col_folds - 1))))
