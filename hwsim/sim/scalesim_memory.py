@@ -63,11 +63,10 @@ starting at set 0. Before compute it fetches ``ceil(A / Bandwidth)`` lines of ``
 fetch matrix has fewer), all counted as reads, ending at cycle -1. A demanded word outside the window moves the
 window on by ``p = min(50, Q - a)`` sets, circularly, and fetches ``ceil((S - A) / Bandwidth)`` full lines, one per
 cycle, starting one cycle after the previous fetch ended. hwsim walks the demand fold by fold over the sets
-(``_read_folds``: resident tiles by column fold, streamed operands by row fold, os filter by column fold), and a fetch the demand
-waits for ends ``x > 0`` cycles after the cycle it is needed: the array stalls ``2x`` (``read_buffer.service_reads``
-adds the wait to its offset twice); per cycle the larger of the two buffers' stalls counts. The ofmap buffer drains
-at ``Bandwidth`` words per cycle (lines of that width) and the array also stalls while a drain runs and the buffer
-is full, on the clock the read stalls have already delayed.
+(``_read_folds``). A fetch the demand waits for ends ``x > 0`` cycles after the cycle it is needed: the array stalls
+``2x`` (``read_buffer.service_reads`` adds the wait to its offset twice); per cycle the larger of the two buffers'
+stalls counts. The ofmap buffer drains at ``Bandwidth`` words per cycle (lines of that width) and the array also
+stalls while a drain runs and the buffer is full, on the clock the read stalls have already delayed.
 
 SCALE-Sim's demand does not always follow its fetch order, and its window can only move forward: when the demand
 steps back across the window's edge the window goes round the whole buffer (``Q / p`` moves, each a full fetch).
