@@ -117,7 +117,9 @@ def test_calc_dram_side_reproduces_scalesim(row, tmp_path):
 # USER rows hwsim does not reproduce exactly: the SCALE-Sim behaviour behind each, and the tolerance kept.
 DUPLICATES = ("Overlapping depthwise windows put a pixel in several sets of the fetch order; SCALE-Sim's "
               "active_buffer_hit finds it in any set of its window, hwsim's window walk counts sets by position.")
-DRAIN = "The ofmap drains fall on a clock the read stalls delay; hwsim places them after all read stalls of a cycle."
+DRAIN = ("Below the array width in words per cycle the ofmap buffer stalls the array too, and each wait delays the "
+         "clock of the other buffers' next fetches; hwsim places the read stalls first and the ofmap's on that clock, "
+         "so where both wait it counts a little more.")
 USER_TOLERANCES = {
     "mobilenet_conv14_dw_32x32_is_user10": (DUPLICATES, 0.09),
     "mobilenet_conv14_dw_32x32_is_user50": (DUPLICATES, 0.09),
@@ -128,6 +130,8 @@ USER_TOLERANCES = {
     "mobilenet_conv14_dw_32x32_os_user50": (DUPLICATES, 0.01),
     "mobilenet_conv14_dw_32x32_os_user100": (DUPLICATES, 0.01),
     "mobilenet_conv13_pw_32x32_ws_user10": (DRAIN, 0.03),
+    "resnet50_cb4b_2_32x32_ws_user10": (DRAIN, 0.05),
+    "resnet50_cb4b_2_32x32_is_user10": (DRAIN, 0.01),
 }
 USER_EXACT = [r for r in USER if r["case"] not in USER_TOLERANCES]
 USER_OTHER = [r for r in USER if r["case"] in USER_TOLERANCES]
