@@ -3,6 +3,7 @@ over every word, and the DRAM term it gives compat energy. The goldens are in te
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -16,6 +17,8 @@ from hwsim.mapping import lay
 from hwsim.sim.engine import gemm_counts
 from hwsim.sim.scalesim_memory import _block_misses
 from hwsim.workload.lowering import GemmDims
+
+from tests.conftest import REPO
 
 
 def walk_misses(blocks, reset):
@@ -64,3 +67,24 @@ def test_compat_refuses_a_read_buffer_scalesim_cannot_split():
         gemm_counts(lay(GemmDims(m=10, n=10, k=10), arch), arch, compat=True)
     assert str(err.value) == ("field 'ifmap_sram_kib' = 0.05: --compat scalesim needs at least 100 words "
                               "(SCALE-Sim splits it into 100 sets)")
+
+
+def test_a_user_cfg_reproduces_the_golden_row(tmp_path):
+    """The path a SCALE-Sim user takes: the stock scale.cfg switched to USER at 50 words per cycle (hwsim reads one
+    DRAM bandwidth; the golden run set the [layout] read bandwidths to it too) and an MNK topology."""
+    golden = {r["case"]: r for r in csv.DictReader(open(REPO / "tests" / "golden" / "scalesim_compute.csv"))}
+    row = golden["gemm_197x64x197_32x32_ws_user50"]
+    cfg = (REPO / "tests" / "data" / "scalesim" / "scale.cfg").read_text()
+    cfg = cfg.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER").replace("Bandwidth : 10", "Bandwidth : 50")
+    (tmp_path / "scale.cfg").write_text(cfg)
+    (tmp_path / "topo.csv").write_text("Layer, M, N, K,\ngemm, 197, 64, 197,\n")
+    out = tmp_path / "r.json"
+    assert main(["run", str(tmp_path / "topo.csv"), "--config", str(tmp_path / "scale.cfg"), "--compat", "scalesim",
+                 "--json", str(out), "--quiet"]) == 0
+    total = json.loads(out.read_text())["total"]
+    assert total["Total Cycles"] == int(row["total_cycles"])
+    assert total["Stall Cycles"] == int(row["stall_cycles"])
+    assert total["Total Cycles (incl. prefetch)"] == int(row["total_cycles_incl_prefetch"])
+    assert total["DRAM IFMAP Read Bytes"] == int(row["dram_ifmap_reads"])
+    assert total["DRAM Filter Read Bytes"] == int(row["dram_filter_reads"])
+    assert total["DRAM OFMAP Write Bytes"] == int(row["dram_ofmap_writes"])
