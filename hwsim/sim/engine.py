@@ -39,9 +39,8 @@ def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None
     ----------
     compat
         ``"scalesim"``: SCALE-Sim 3.0.0's conventions for cycles, utilisations and SRAM counts
-        (see :mod:`hwsim.sim.compute`); memory stalls are then not added, as SCALE-Sim's
-        default interface bandwidth (``CALC``) has none, and memory-only layers, which SCALE-Sim
-        cannot express, cost nothing.
+        (see :mod:`hwsim.sim.compute`) and its DRAM side under ``arch.interface_bandwidth``
+        (:mod:`hwsim.sim.scalesim_memory`); memory-only layers, which SCALE-Sim cannot express, cost nothing.
     pack
         Run grouped and depthwise layers with several groups per fold (:func:`hwsim.mapping.pack_groups`).
     skip_unfit
