@@ -186,7 +186,8 @@ class _Fold(NamedTuple):
     lanes: int  # a streamed block: the lanes (array rows or columns) its skewed demand spreads it over
     first_cycle: int  # the fold's cycle of its first demand
     row_words: int = 0  # a resident tile: words per row; its rows are demanded last row first, one per cycle
-    stack: tuple[int, int, int, int] | None = None  # diagonal fetch order: (block, blocks, block width, last's)
+    # a streamed block: where it sits in the diagonal fetch order (block, blocks, block width, last block's width)
+    stack: tuple[int, int, int, int] = (0, 1, 1, 1)
 
 
 def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
@@ -200,15 +201,15 @@ def _read_folds(dataflow: Dataflow, sr: int, sc: int, t: int, rows: int,
         c = min(cols, sc - cols * j)
         for i in range(row_folds):
             r = min(rows, sr - rows * i)
-            streamed = _Fold(i * t * rows, t * r, r, rows)  # a T x Sr operand, its row folds one after another
-            diagonal = (i, row_folds, rows, sr - rows * (row_folds - 1))  # its row folds stacked, read diagonally
+            diagonal = (i, row_folds, rows, sr - rows * (row_folds - 1))  # a T x Sr operand's row folds, stacked
+            streamed = _Fold(i * t * rows, t * r, r, rows, stack=diagonal)
             resident = _Fold(sr * cols * j + i * rows * c, r * c, 0, rows - r, c)  # Sr x Sc, by column fold
             if dataflow is Dataflow.WEIGHT_STATIONARY:
-                ifmap.append(streamed._replace(stack=diagonal))
+                ifmap.append(streamed)
                 filt.append(resident)
             elif dataflow is Dataflow.INPUT_STATIONARY:
                 ifmap.append(resident)
-                filt.append(streamed._replace(stack=diagonal))
+                filt.append(streamed)
             else:  # os: the filter is T x Sc, by column fold, both streamed from cycle 0
                 ifmap.append(_Fold(i * t * rows, t * r, r, 0, stack=diagonal))
                 filt.append(_Fold(j * t * cols, t * c, c, 0, stack=(j, col_folds, cols, sc - cols * (col_folds - 1))))
@@ -241,7 +242,7 @@ def _user_reads(folds: list[_Fold], fetch_size: int, words: int, per_cycle: int,
     for f, fold in enumerate(folds):
         w0, count = fold.first_word, fold.words
         lo, hi = w0 // per_set, (w0 + count - 1) // per_set
-        if fold.stack:  # the diagonal fetch order interleaves the fold's first and last diagonals with its neighbours'
+        if not fold.row_words:  # the diagonal fetch order interleaves its first and last diagonals with its neighbours'
             depth = count // fold.lanes
             lo = _stacked_index(fold.stack, depth, 0, 0) // per_set
             hi = _stacked_index(fold.stack, depth, depth - 1, fold.lanes - 1) // per_set
@@ -261,11 +262,7 @@ def _user_reads(folds: list[_Fold], fetch_size: int, words: int, per_cycle: int,
             if inside < held:
                 x += held - inside
                 continue
-            if fold.stack:
-                cycle = _stacked_cycle(fold.stack, count // fold.lanes, fold.lanes, x * per_set)
-            else:
-                cycle = _lane_cycle(max(0, x * per_set - w0), fold.lanes, count)
-            reach(x, start + cycle)
+            reach(x, start + _stacked_cycle(fold.stack, count // fold.lanes, fold.lanes, x * per_set))
     reads = per_cycle * (first_lines + len(moves) * fetch_lines)
     return reads, -first_lines, [(cycle, (i + 1) * (fetch_lines + 1) - 1) for i, cycle in enumerate(moves)]
 
@@ -294,24 +291,6 @@ def _stacked_cycle(stack: tuple[int, int, int, int], depth: int, lanes: int, wor
         else:
             lo = mid + 1
     return lo
-
-
-def _lane_cycle(word: int, lanes: int, count: int) -> int:
-    """The cycle, from a skewed demand's start, at which its ``word``-th word (diagonal order) is demanded."""
-    depth = count // lanes
-    lo, hi = 0, depth + lanes - 1
-    while lo < hi:  # the first diagonal whose words, with those before it, pass `word`
-        mid = (lo + hi) // 2
-        if _diagonal_words(mid, lanes, depth) > word:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-def _diagonal_words(d: int, lanes: int, depth: int) -> int:
-    """Words on diagonals ``0 .. d`` of a ``depth x lanes`` block."""
-    return _staircase(d + 1, lanes, depth)
 
 
 def _staircase(x: int, lanes: int, depth: int) -> int:
