@@ -233,16 +233,22 @@ def _user_reads(folds: list[_Fold], fetch_size: int, words: int, per_cycle: int,
     window, moves = 0, []
 
     def reach(x: int, cycle: int) -> None:
-        """Demand set ``x`` at ``cycle``: move the window on until it holds it."""
+        """Demand set ``x`` at ``cycle``: move the window on until it holds it (``step <= held``, so the first
+        position that holds it is reached without wrapping past it)."""
         nonlocal window
-        while (x - window) % sets >= held:
-            window = (window + step) % sets
-            moves.append(cycle)
+        ahead = (x - window) % sets
+        if ahead >= held:
+            count = -(-(ahead - held + 1) // step)
+            window = (window + count * step) % sets
+            moves.extend([cycle] * count)
 
     for f, fold in enumerate(folds):
         w0, count = fold.first_word, fold.words
         lo, hi = w0 // per_set, (w0 + count - 1) // per_set
         if not fold.row_words:  # the diagonal fetch order interleaves its first and last diagonals with its neighbours'
+            margin = -(-fold.stack[2] ** 2 // per_set)  # sets the interleave can move the fold's ends by
+            if (lo - margin - window) % sets + (hi - lo + 2 * margin) < held:
+                continue  # the whole fold is in the window
             depth = count // fold.lanes
             lo = _stacked_index(fold.stack, depth, 0, 0) // per_set
             hi = _stacked_index(fold.stack, depth, depth - 1, fold.lanes - 1) // per_set
@@ -309,22 +315,22 @@ def _staircase(x: int, lanes: int, depth: int) -> int:
 def _read_stalls(events: list[tuple[int, int, int]]) -> dict[int, int]:
     """USER: the array's stalls per compute cycle from window moves ``(demand cycle, operand, fetch end)``: the
     larger of the two read buffers' waits, each wait counted twice (``read_buffer.service_reads``)."""
-    stalled, stalls = 0, {}
-    by_cycle: dict[int, list[tuple[int, int]]] = {}
+    by_cycle: dict[int, tuple[list[int], list[int]]] = {}
     for cycle, operand, done in events:
-        by_cycle.setdefault(cycle, []).append((operand, done))
+        by_cycle.setdefault(cycle, ([], []))[operand].append(done)
+    stalled, stalls = 0, {}
     for cycle in sorted(by_cycle):
         now = cycle + stalled
-        waits = []
-        for operand in (0, 1):
+        longest = 0
+        for fetches in by_cycle[cycle]:
             offset = 1
-            for _op, done in (e for e in by_cycle[cycle] if e[0] == operand):
+            for done in fetches:
                 wait = done - (now + offset)
                 offset += 2 * wait if wait > 0 else wait
-            waits.append(offset - 1)
-        if max(waits) > 0:
-            stalls[cycle] = max(waits)
-            stalled += max(waits)
+            longest = max(longest, offset - 1)
+        if longest > 0:
+            stalls[cycle] = longest
+            stalled += longest
     return stalls
 
 
