@@ -15,11 +15,13 @@ arrays can be converted to Python scalars"), so pin NumPy below 2:
 
 How a case is run: one topology file holding the single layer, one matching layout file (SCALE-Sim 3.0.0 reads a
 layout file even with custom layouts off; the row copies the stock ``layout_test.csv`` with the layer's name) and a
-config file equal to the stock ``configs/scale.cfg`` except for array size, dataflow and run name. GEMM cases use
+config file equal to the stock ``configs/scale.cfg`` except for array size, dataflow and run name (and, for
+the USER cases, ``InterfaceBandwidth``, ``Bandwidth`` and the [layout] read bandwidths: USER_BANDWIDTHS). GEMM cases use
 SCALE-Sim's MNK input (``-i gemm``). Each case runs in a subprocess of this interpreter through SCALE-Sim's Python API
 (``scalesim.scale_sim.scalesim``, exactly what ``python -m scalesim.scale`` calls) with trace saving and progress
 bars off — neither changes the reported numbers. Cases run two at a time (``--jobs``). Cases known to take more
-than ~60 s are listed in EXCLUDED and not run; ``--timeout`` (default 120 s) is only a guard: a case that exceeds it
+than ~60 s (CALC) are listed in EXCLUDED and not run; ``--timeout`` (default 600 s: USER cases take up to ~250 s,
+their read buffers walking every word in Python) is only a guard: a case that exceeds it
 is dropped from the output and reported, and the exit status is 1.
 """
 
@@ -46,6 +48,21 @@ SRAM_KB = {"ifmap": 64, "filter": 64, "ofmap": 64}
 BANDWIDTH = 10
 INTERFACE_BANDWIDTH = "CALC"
 
+# USER cases: `InterfaceBandwidth: USER` at these `Bandwidth`s (words per cycle). SCALE-Sim 3.0.0 then gives its
+# ofmap write buffer `Bandwidth` (single_layer_sim.run: `ofmap_backing_bw = bws[0]`) but its ifmap and filter read
+# buffers the [layout] section's `IfmapSRAMBankBandwidth` / `FilterSRAMBankBandwidth`; these cases set both to
+# `Bandwidth` too, so that all three DRAM interfaces move `Bandwidth` words per cycle, as in hwsim (one DRAM
+# bandwidth). In CALC cases they keep the stock 10. The bank count (10) must divide them (read_buffer.set_params).
+USER_BANDWIDTHS = (10, 50, 100)
+# Layers and arrays run in USER mode (every dataflow, every bandwidth above); SCALE-Sim's USER read buffers walk
+# every element in Python, so only small layers.
+USER_ARRAYS = {
+    "gemm_197x64x197": [(32, 32), (8, 16)],
+    "mobilenet_conv14_dw": [(32, 32)],
+    "mobilenet_conv13_pw": [(32, 32)],
+    "resnet50_cb4b_2": [(32, 32)],  # a filter of 900 sets: tiles straddling the window's edge send it round
+}
+
 CFG_TEMPLATE = """\
 [general]
 run_name = {run_name}
@@ -67,11 +84,11 @@ WriteRequestBuffer: 32
 
 [layout]
 IfmapCustomLayout: False
-IfmapSRAMBankBandwidth: 10
+IfmapSRAMBankBandwidth: {read_bandwidth}
 IfmapSRAMBankNum: 10
 IfmapSRAMBankPort: 2
 FilterCustomLayout: False
-FilterSRAMBankBandwidth: 10
+FilterSRAMBankBandwidth: {read_bandwidth}
 FilterSRAMBankNum: 10
 FilterSRAMBankPort: 2
 
@@ -111,6 +128,7 @@ CONV_LAYERS = {
     "resnet50_cb2a_2": ("CB2a_2", (56, 56, 3, 3, 64, 64, 1)),
     "resnet50_cb3a_1": ("CB3a_1", (56, 56, 1, 1, 256, 128, 2)),
     "resnet50_cb4a_3": ("CB4a_3", (14, 14, 1, 1, 256, 1024, 1)),
+    "resnet50_cb4b_2": ("CB4b_2", (14, 14, 3, 3, 256, 256, 1)),
     "resnet50_fc6": ("FC6", (1, 1, 1, 1, 2048, 1000, 1)),
     # MobileNet's depthwise 3x3 layers appear in SCALE-Sim's topology as one filter over all channels.
     "mobilenet_conv2_dw": ("Conv2", (112, 112, 3, 3, 32, 1, 1)),
@@ -161,6 +179,8 @@ CASE_COLUMNS = [
     "M", "N", "K",
     "array_rows", "array_cols", "dataflow",
 ]
+# Set per case, written among the run settings (RUN_COLUMNS) at the end of the row.
+CASE_SETTINGS = ["bandwidth", "interface_bandwidth"]
 # Our column name -> (SCALE-Sim report file, SCALE-Sim column header).
 REPORT_COLUMNS = {
     "total_cycles_incl_prefetch": ("COMPUTE_REPORT.csv", "Total Cycles (incl. prefetch)"),
@@ -187,11 +207,13 @@ COLUMNS = CASE_COLUMNS + list(REPORT_COLUMNS) + RUN_COLUMNS
 # --------------------------------------------------------------------------------------------------------------
 
 def build_cases() -> list[dict]:
+    runs = [(key, arrays, INTERFACE_BANDWIDTH, BANDWIDTH) for key, arrays in ARRAYS.items()]
+    runs += [(key, arrays, "USER", bw) for bw in USER_BANDWIDTHS for key, arrays in USER_ARRAYS.items()]
     cases = []
-    for key, arrays in ARRAYS.items():
+    for key, arrays, interface_bw, bandwidth in runs:
         for rows, cols in arrays:
             for df in DATAFLOWS:
-                case = dict.fromkeys(CASE_COLUMNS, "")
+                case = dict.fromkeys(CASE_COLUMNS + CASE_SETTINGS, "")
                 if key in CONV_LAYERS:
                     name, dims = CONV_LAYERS[key]
                     case["input_type"] = "conv"
@@ -202,8 +224,10 @@ def build_cases() -> list[dict]:
                     name, dims = GEMM_LAYERS[key]
                     case["input_type"] = "gemm"
                     case["M"], case["N"], case["K"] = dims
-                case.update(case=f"{key}_{rows}x{cols}_{df}", layer_name=name,
-                            array_rows=rows, array_cols=cols, dataflow=df)
+                suffix = "" if interface_bw == INTERFACE_BANDWIDTH else f"_user{bandwidth}"
+                case.update(case=f"{key}_{rows}x{cols}_{df}{suffix}", layer_name=name,
+                            array_rows=rows, array_cols=cols, dataflow=df, interface_bandwidth=interface_bw,
+                            bandwidth=bandwidth)
                 if case["case"] not in EXCLUDED:
                     cases.append(case)
     return cases
@@ -214,7 +238,8 @@ def write_inputs(case: dict, case_dir: Path) -> None:
     (case_dir / "scale.cfg").write_text(CFG_TEMPLATE.format(
         run_name="run", rows=case["array_rows"], cols=case["array_cols"], dataflow=case["dataflow"],
         ifmap_kb=SRAM_KB["ifmap"], filter_kb=SRAM_KB["filter"], ofmap_kb=SRAM_KB["ofmap"],
-        bandwidth=BANDWIDTH, interface_bw=INTERFACE_BANDWIDTH))
+        bandwidth=case["bandwidth"], interface_bw=case["interface_bandwidth"],
+        read_bandwidth=case["bandwidth"] if case["interface_bandwidth"] == "USER" else BANDWIDTH))
     if case["input_type"] == "conv":
         dims = [case[c] for c in ["ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride"]]
         topo = CONV_TOPO_HEADER + ", ".join([case["layer_name"]] + [str(d) for d in dims]) + ",\n"
@@ -262,8 +287,7 @@ def run_case(case: dict, work: Path, timeout: float) -> tuple[dict, float, str |
     for col, (fname, header) in REPORT_COLUMNS.items():
         row[col] = reports[fname][header]
     row.update(scalesim_version=(case_dir / "version.txt").read_text().strip(),
-               ifmap_sram_kb=SRAM_KB["ifmap"], filter_sram_kb=SRAM_KB["filter"], ofmap_sram_kb=SRAM_KB["ofmap"],
-               bandwidth=BANDWIDTH, interface_bandwidth=INTERFACE_BANDWIDTH)
+               ifmap_sram_kb=SRAM_KB["ifmap"], filter_sram_kb=SRAM_KB["filter"], ofmap_sram_kb=SRAM_KB["ofmap"])
     return row, seconds, None
 
 
@@ -289,7 +313,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="CSV file to write")
     ap.add_argument("--jobs", type=int, default=2, help="SCALE-Sim runs in parallel (default 2)")
-    ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a case is dropped (default 120)")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds before a case is dropped (default 600)")
     ap.add_argument("--only", default="", help="run only cases whose name contains this text")
     ap.add_argument("--keep", type=Path, help="keep SCALE-Sim inputs/outputs under this directory")
     args = ap.parse_args()

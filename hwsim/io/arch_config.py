@@ -61,7 +61,12 @@ def read_scalesim_cfg(path: str | Path) -> SystolicArray:
 
 
 def _interface_bandwidth(parser: configparser.ConfigParser, file: str) -> str:
-    """``[run_presets] InterfaceBandwidth`` (``CALC`` or ``USER``); SCALE-Sim's default, ``CALC``, when absent."""
+    """``[run_presets] InterfaceBandwidth`` (``CALC`` or ``USER``, any case); ``CALC`` when absent.
+
+    SCALE-Sim 3.0.0 itself stops on such a file (``scale_config.read_conf_file`` reads the key unguarded:
+    ``configparser.NoOptionError``); hwsim reads it as ``CALC``, the value of SCALE-Sim's stock configs and of its
+    ``scale_config`` before a file is read.
+    """
     if not parser.has_option("run_presets", "InterfaceBandwidth"):
         return "CALC"
     text = parser["run_presets"]["InterfaceBandwidth"].strip()

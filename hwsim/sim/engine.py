@@ -23,6 +23,7 @@ from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts, gemm_compute
 from hwsim.sim.counts import LayerCounts
 from hwsim.sim.memory import MemoryCounts, check_fits, fits, gemm_memory, transfer_memory
+from hwsim.sim.scalesim_memory import scalesim_memory
 from hwsim.workload.lowering import GemmDims
 from hwsim.workload.network import LayerStats, Network
 
@@ -38,9 +39,8 @@ def simulate_layers(network: Network, arch: SystolicArray, *, compat: str | None
     ----------
     compat
         ``"scalesim"``: SCALE-Sim 3.0.0's conventions for cycles, utilisations and SRAM counts
-        (see :mod:`hwsim.sim.compute`); memory stalls are then not added, as SCALE-Sim's
-        default interface bandwidth (``CALC``) has none, and memory-only layers, which SCALE-Sim
-        cannot express, cost nothing.
+        (see :mod:`hwsim.sim.compute`) and its DRAM side under ``arch.interface_bandwidth``
+        (:mod:`hwsim.sim.scalesim_memory`); memory-only layers, which SCALE-Sim cannot express, cost nothing.
     pack
         Run grouped and depthwise layers with several groups per fold (:func:`hwsim.mapping.pack_groups`).
     skip_unfit
@@ -64,7 +64,7 @@ def gemm_counts(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     ``interleave`` is SAT's interleave mapping (:func:`hwsim.sim.compute.gemm_compute`).
     """
     if compat:
-        return gemm_compute(lm, compat=True), MemoryCounts(0, 0, 0, 0, 0, 0, 0)
+        return gemm_compute(lm, compat=True), scalesim_memory(lm, arch, a_unique=a_unique)
     return _tiled(lm, arch, a_unique, interleave)
 
 
