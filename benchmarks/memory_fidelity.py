@@ -83,8 +83,9 @@ def measure() -> dict:
     arch = api.SystolicArray(64, 64, dataflow="os")
     report = api.simulate(api.load_workload("mobilenet_v1"), arch, pack=True)
     out["d_mobilenet_v1_64_os_pack_conv13_dw_filter_dram_bytes"] = layer(report, "conv13_dw").filter_dram_read_bytes
-    # (e) compat's DRAM side
-    arch = api.SystolicArray(64, 64, dataflow="ws")
+    # (e) compat's DRAM side, under SCALE-Sim's stock InterfaceBandwidth (CALC; older commits have no such field)
+    fields = {"interface_bandwidth": "CALC"} if hasattr(api.SystolicArray(1, 1), "interface_bandwidth") else {}
+    arch = api.SystolicArray(64, 64, dataflow="ws", **fields)
     compat = api.simulate(resnet, arch, compat="scalesim")
     out["e_compat_resnet50_64_ws_dram_bytes"] = compat.total.dram_bytes
     out["e_compat_resnet50_64_ws_total_cycles"] = compat.total.total_cycles

@@ -94,7 +94,8 @@ def _convert_arguments(p: argparse.ArgumentParser) -> None:
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workload", help="workload .json, SCALE-Sim topology .csv, .onnx model, or a bundled name")
     _hardware(p)
-    p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's cycle and utilisation conventions")
+    p.add_argument("--compat", metavar="MODE", help="'scalesim': SCALE-Sim 3.0.0's conventions, its DRAM side "
+                   "included (without --config or --bandwidth: its stock InterfaceBandwidth CALC)")
     p.add_argument("--objective", metavar="OBJ", help="with --dataflow best: what each layer's mapping minimises, "
                    "cycles (default) or energy")
     p.add_argument("--pack-groups", action="store_true",
@@ -304,6 +305,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.objective is not None and not best:
         raise api.InputError("needs --dataflow best", field="--objective", value=args.objective)
     arch = _arch(argparse.Namespace(**{**vars(args), "dataflow": None}) if best else args)
+    if args.compat and not args.config and args.bandwidth is None:
+        # SCALE-Sim's stock configuration (configs/scale.cfg) sizes its interface: InterfaceBandwidth CALC
+        arch = replace(arch, interface_bandwidth="CALC")
     tech = api.load_technology(args.tech)
     if best:
         report = api.simulate_best(network, arch, objective=args.objective or "cycles", compat=args.compat,

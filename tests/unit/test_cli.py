@@ -96,6 +96,23 @@ def test_run_with_a_scalesim_config_in_compat_mode(capsys, tmp_path):
     assert (code, out) == (0, "")
 
 
+def test_compat_without_a_config_is_scalesims_stock_calc_interface(capsys, tmp_path):
+    """--compat scalesim alone runs SCALE-Sim's stock InterfaceBandwidth CALC (no stalls, a DRAM side); with
+    --bandwidth it runs USER at that bandwidth."""
+    def total(*argv):
+        code, _, _ = run(capsys, "run", "mobilenet_v1", "--array", "32x32", "--compat", "scalesim", *argv, "--json",
+                         str(tmp_path / "o.json"), "--quiet")
+        assert code == 0
+        return json.loads((tmp_path / "o.json").read_text())["total"]
+
+    calc = total()
+    assert calc["Stall Cycles"] == 0 and calc["DRAM IFMAP Read Bytes"] > 0
+    assert calc["Total Cycles (incl. prefetch)"] > calc["Total Cycles"]
+    cfg = REPO / "tests" / "data" / "scalesim" / "scale.cfg"
+    assert total("--config", str(cfg)) == calc
+    assert total("--bandwidth", "10")["Stall Cycles"] > 0
+
+
 def test_native_config_honours_its_interface_bandwidth(capsys, tmp_path):
     """A .cfg's [run_presets] InterfaceBandwidth: CALC never stalls; USER moves the file's Bandwidth (10 words of a
     byte per cycle), exactly as --bandwidth 10 does; --bandwidth over a CALC file applies."""
