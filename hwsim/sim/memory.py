@@ -8,7 +8,7 @@ Stream tiles, runs and steps
 ----------------------------
 ws and is keep the partial sums of a column fold's row folds in the ofmap SRAM. When there are several row folds
 and those sums (``T x min(C, Sc)`` at ``psum_bits``) do not fit half the ofmap SRAM, the stream ``T`` is cut into
-*stream tiles* that do (``LayerMapping.stream_tile``); with one row fold there are no partial sums and no tiles, and
+the fewest *stream tiles* that do, as even as they go (``LayerMapping.stream_tiles``); with one row fold there are no partial sums and no tiles, and
 os accumulates in its PEs. A layer is a sequence of *runs*: per repeat (an unpacked group), per stream tile, the
 GEMM with ``T`` cut to the tile. A run is its folds, column fold outer; every fold of every run is a *step*.
 Tiles are separate passes over the folds because the array holds one stationary tile at a time and a fold's tiles
@@ -47,10 +47,10 @@ A run may have tens of thousands of folds per design, and a sweep many designs, 
 walked. Along each fold axis only folds ``0, 1, n-2, n-1`` differ from their neighbours; folds ``2 .. n-3`` are
 alike and fold 2 stands for all ``n - 4`` of them: 5 x 5 weighted representative folds. (N:M sparse ws is the
 exception: where a row fold's rows fall among the N:M groups decides its activation windows, so its row folds are
-all counted.) Runs come in three kinds
-(a repeat's first tile, its later full tiles, its shorter last tile); their interiors do not depend on their
-neighbours, and the first and last steps of each run are corrected for the run before and after it (the writes it
-inherits, the tile it prefetches), counted per kind of neighbour. The model's numbers may be NumPy arrays, one
+all counted.) Runs come in three kinds (a repeat's first tile, its other longer tiles, its shorter tiles); their
+interiors do not depend on their neighbours, and the first and last steps of each run are corrected for the run
+before and after it (the writes it inherits, the tile it prefetches), every kind of neighbour in one vectorised
+evaluation, counted by how often it occurs. The model's numbers may be NumPy arrays, one
 entry per layer or per design (:mod:`hwsim.sim.batch`): every formula is elementwise.
 """
 
