@@ -113,6 +113,14 @@ def dram_cycles(nbytes, bandwidth):
     return k.astype(np.int64)
 
 
+def interface(arch: SystolicArray) -> tuple[float | np.ndarray, int | np.ndarray]:
+    """The DRAM interface as the DMA sees it: (bytes per cycle, read latency in cycles). ``InterfaceBandwidth:
+    CALC`` is one that never makes the array wait: infinite bandwidth, no latency."""
+    if arch.interface_bandwidth == "CALC":
+        return np.inf, 0
+    return arch.dram_bandwidth_bytes_per_cycle, arch.dram_latency_cycles
+
+
 def resident_tile(fm: FoldMapping, arch: SystolicArray) -> tuple[str, float, float]:
     """The operand that stays in the array (``os``: outputs), its SRAM's size in KiB and one fold's tile in bytes."""
     operand = mapping(fm.dataflow).resident.value
@@ -288,9 +296,7 @@ def gemm_memory(lm: LayerMapping, arch: SystolicArray, *, a_unique: float | np.n
     of that shape. The sums over folds are in closed form over representative folds (module docstring).
     """
     layer = _Layer(lm, arch, a_unique, interleave)
-    calc = getattr(arch, "interface_bandwidth", "USER") == "CALC"
-    bandwidth = np.asarray(np.inf if calc else arch.dram_bandwidth_bytes_per_cycle, dtype=np.float64)
-    latency = np.asarray(0 if calc else arch.dram_latency_cycles, dtype=np.int64)
+    bandwidth, latency = (np.asarray(x) for x in interface(arch))
     bandwidth_g, latency_g = bandwidth[..., None, None], latency[..., None, None]  # against the fold grid
     fm = layer.fold
     if lm.dense or layer.flow is not Dataflow.WEIGHT_STATIONARY:
@@ -445,11 +451,8 @@ def transfer_memory(read_bytes: float, write_bytes: float, arch: SystolicArray) 
     """A memory-only layer: it reads and writes through DRAM and the array waits (numbers or arrays)."""
     read = np.ceil(read_bytes).astype(np.int64)
     write = np.ceil(write_bytes).astype(np.int64)
-    if getattr(arch, "interface_bandwidth", "USER") == "CALC":
-        cycles = np.zeros_like(read + write)
-    else:
-        cycles = getattr(arch, "dram_latency_cycles", 0) * (read > 0) + dram_cycles(
-            read + write, arch.dram_bandwidth_bytes_per_cycle)
+    bandwidth, latency = interface(arch)
+    cycles = latency * (read > 0) + dram_cycles(read + write, bandwidth)
     return MemoryCounts(
         ifmap_dram_read_bytes=read, filter_dram_read_bytes=0,
         ofmap_dram_write_bytes=write, ofmap_dram_read_bytes=0,

@@ -42,7 +42,7 @@ from hwsim.errors import InputError
 from hwsim.mapping import LayerMapping, lay
 from hwsim.sim.compute import ComputeCounts
 from hwsim.sim.engine import gemm_counts, ifmap_unique
-from hwsim.sim.memory import MemoryCounts, check_fits, dram_cycles, fits
+from hwsim.sim.memory import MemoryCounts, check_fits, dram_cycles, fits, interface
 from hwsim.types import Dataflow
 from hwsim.workload.network import Network
 from hwsim.workload.sparsity import NMSparsity, index_bits
@@ -231,9 +231,8 @@ def metadata_bytes(filter_dram_read_bytes: int, sparsity: NMSparsity | None, fil
 def _stream_cycles(nbytes: float, arch: SystolicArray) -> int:
     """Cycles one DMA stream of ``nbytes`` takes: the DRAM latency once, then ``nbytes`` at the bandwidth
     (:func:`hwsim.sim.memory.dram_cycles`); none through an interface that never waits (``CALC``)."""
-    if arch.interface_bandwidth == "CALC":
-        return 0
-    return arch.dram_latency_cycles + int(dram_cycles(nbytes, arch.dram_bandwidth_bytes_per_cycle))
+    bandwidth, latency = interface(arch)
+    return latency + int(dram_cycles(nbytes, bandwidth))
 
 
 def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: int, arch: SystolicArray) -> int:
@@ -248,9 +247,10 @@ def _metadata_stall(counts: ComputeCounts, memory: MemoryCounts, extra_bytes: in
     A lower bound: it lets the indices use idle DRAM cycles anywhere in the GEMM, where a fold-by-fold schedule
     (which the memory model keeps to itself) could find some folds already busy.
     """
-    if extra_bytes == 0 or arch.interface_bandwidth == "CALC":
+    bandwidth, _ = interface(arch)
+    if extra_bytes == 0 or bandwidth == math.inf:
         return 0
-    window, bandwidth = counts.cycles + memory.stall_cycles, arch.dram_bandwidth_bytes_per_cycle
+    window = counts.cycles + memory.stall_cycles
     own = memory.dram_bytes / bandwidth
     return math.ceil(max(0.0, own + extra_bytes / bandwidth - window) - max(0.0, own - window))
 
